@@ -1,0 +1,99 @@
+//! The emulator starts over TLS with its own CA, keeps it across restarts, and serves the
+//! admin API, request ids and fault rules.
+
+use graphlink_emulator::{Emulator, EmulatorOptions};
+
+fn client_for(ca: &std::path::Path) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(ca).unwrap();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tls_with_own_ca_survives_restart_and_counts_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmulatorOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(options.clone()).await.unwrap();
+    assert!(emu.base_url().starts_with("https://127.0.0.1:"));
+    let ca = emu.ca_cert_path().unwrap().to_path_buf();
+    let ca_before = std::fs::read(&ca).unwrap();
+    let client = client_for(&ca);
+
+    // An unknown Graph path answers with Graph's error shape and the request ids.
+    let resp = client
+        .get(format!("{}/_emulator/requests", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("request-id"));
+
+    // A scripted fault sequence: 429 with Retry-After, then pass.
+    let rule = serde_json::json!({"path": "^/_probe", "sequence": [
+        {"kind": "status", "status": 429, "retry_after": "2"}, "pass"]});
+    let resp = client
+        .post(format!("{}/_emulator/faults", emu.base_url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let first = client
+        .get(format!("{}/_probe", emu.base_url()))
+        .header("client-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 429);
+    assert_eq!(first.headers()["retry-after"], "2");
+    assert_eq!(first.headers()["client-request-id"], "abc-123");
+    let text = first.text().await.unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let second = client
+        .get(format!("{}/_probe", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(second.status(), 429);
+    let counts: serde_json::Value = client
+        .get(format!(
+            "{}/_emulator/requests?path=^/_probe",
+            emu.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts["matching"], 2);
+    assert_eq!(counts["injected"], 1);
+    assert_eq!(
+        counts["during_pause"], 1,
+        "the second request came before the pause ended"
+    );
+    emu.shutdown().await;
+
+    // Restart on the same data: same CA.
+    let emu = Emulator::start(options).await.unwrap();
+    assert_eq!(
+        std::fs::read(emu.ca_cert_path().unwrap()).unwrap(),
+        ca_before
+    );
+    let resp = client
+        .get(format!("{}/_emulator/settings", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    emu.shutdown().await;
+}

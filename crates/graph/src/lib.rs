@@ -1,0 +1,2 @@
+//! Microsoft Graph client for graphlink.
+#![warn(missing_docs)]

@@ -1,0 +1,158 @@
+//! Drive items and collections.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::IdentitySet;
+
+/// A file or folder. The pre-authenticated `@microsoft.graph.downloadUrl` is deliberately not
+/// captured: downloads always ask `/content` (stored links expire, and they are secrets).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriveItem {
+    /// Item id (opaque).
+    pub id: String,
+    /// Name (absent on some deleted items in delta).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Size in bytes (folders: total of their content).
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Entity tag covering metadata and content.
+    #[serde(default, rename = "eTag")]
+    pub e_tag: Option<String>,
+    /// Entity tag covering content only (not on business folders).
+    #[serde(default, rename = "cTag")]
+    pub c_tag: Option<String>,
+    /// Creation time.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub created_date_time: Option<OffsetDateTime>,
+    /// Last modification time.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_modified_date_time: Option<OffsetDateTime>,
+    /// Creator.
+    #[serde(default)]
+    pub created_by: Option<IdentitySet>,
+    /// Last modifier.
+    #[serde(default)]
+    pub last_modified_by: Option<IdentitySet>,
+    /// Client-side times.
+    #[serde(default)]
+    pub file_system_info: Option<FileSystemInfo>,
+    /// Browser URL.
+    #[serde(default)]
+    pub web_url: Option<String>,
+    /// Present on files.
+    #[serde(default)]
+    pub file: Option<FileFacet>,
+    /// Present on folders.
+    #[serde(default)]
+    pub folder: Option<FolderFacet>,
+    /// Present (empty object) on the drive's root.
+    #[serde(default)]
+    pub root: Option<serde_json::Value>,
+    /// Present on deleted items in delta.
+    #[serde(default)]
+    pub deleted: Option<Deleted>,
+    /// Parent folder.
+    #[serde(default)]
+    pub parent_reference: Option<ItemReference>,
+}
+
+/// Times set by the client that wrote the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileSystemInfo {
+    /// Creation time.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub created_date_time: Option<OffsetDateTime>,
+    /// Modification time.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_modified_date_time: Option<OffsetDateTime>,
+}
+
+/// The `file` facet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileFacet {
+    /// MIME type.
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    /// Content hashes.
+    #[serde(default)]
+    pub hashes: Option<Hashes>,
+}
+
+/// Content hashes (business drives give only `quickXorHash`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hashes {
+    /// QuickXorHash, base64.
+    #[serde(default)]
+    pub quick_xor_hash: Option<String>,
+    /// SHA-1, hex.
+    #[serde(default)]
+    pub sha1_hash: Option<String>,
+    /// SHA-256, hex.
+    #[serde(default)]
+    pub sha256_hash: Option<String>,
+    /// CRC32, hex.
+    #[serde(default)]
+    pub crc32_hash: Option<String>,
+}
+
+/// The `folder` facet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderFacet {
+    /// Number of direct children.
+    #[serde(default)]
+    pub child_count: Option<u64>,
+}
+
+/// The `deleted` facet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deleted {
+    /// Deletion state, if given.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// Reference to a parent folder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemReference {
+    /// Drive id.
+    #[serde(default)]
+    pub drive_id: Option<String>,
+    /// Drive type.
+    #[serde(default)]
+    pub drive_type: Option<String>,
+    /// Item id of the parent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Name of the parent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Percent-encoded path of the parent, like `/drives/{d}/root:/Reports` (not in delta).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Site id (SharePoint).
+    #[serde(default)]
+    pub site_id: Option<String>,
+}
+
+/// A page of a collection (`children`, `delta`, `drives`, `sites`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Collection<T> {
+    /// The page's entries.
+    #[serde(default = "Vec::new")]
+    pub value: Vec<T>,
+    /// Absolute link to the next page (follow verbatim).
+    #[serde(default, rename = "@odata.nextLink")]
+    pub next_link: Option<String>,
+    /// On the last page of a delta round: the link for the next round.
+    #[serde(default, rename = "@odata.deltaLink")]
+    pub delta_link: Option<String>,
+}

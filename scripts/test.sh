@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command of README.md: installs what the tests need on a fresh machine, then runs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Microsoft's own Python clients (MSAL, the Graph SDK), run unmodified against the emulator.
+python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
