@@ -13,6 +13,7 @@ pub mod graph;
 pub mod identity;
 pub mod keys;
 pub mod persist;
+pub mod raw;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -79,6 +79,12 @@ pub struct Settings {
     pub download_url_lifetime_secs: u64,
     /// Lifetime of upload sessions, in seconds.
     pub upload_session_lifetime_secs: u64,
+    /// Quota of every drive, in bytes (uploads beyond it answer 507 `quotaLimitReached`).
+    pub drive_quota_bytes: u64,
+    /// Reject a client assertion whose `jti` was already used (`invalid_client`). MSAL reuses one
+    /// assertion for up to nine minutes, so turn this off to let MSAL's certificate clients fetch
+    /// tokens more than once within that window.
+    pub reject_assertion_replay: bool,
 }
 
 impl Default for Settings {
@@ -92,6 +98,8 @@ impl Default for Settings {
             page_size: 200,
             download_url_lifetime_secs: 3600,
             upload_session_lifetime_secs: 7 * 24 * 3600,
+            drive_quota_bytes: 1 << 40,
+            reject_assertion_replay: true,
         }
     }
 }

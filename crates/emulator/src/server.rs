@@ -54,6 +54,7 @@ pub struct RunningEmulator {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(crate::admin::routes())
+        .merge(crate::raw::routes())
         .merge(crate::graph::routes())
         .merge(crate::identity::routes())
         .layer(axum::middleware::from_fn_with_state(

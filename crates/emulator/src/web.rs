@@ -50,6 +50,16 @@ impl FromRequestParts<AppState> for BaseUrl {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // HTTP/2 requests carry the host in the `:authority` pseudo-header (the URI), not `Host`.
+        let has_host = parts.headers.contains_key("x-forwarded-host")
+            || parts.headers.contains_key(axum::http::header::HOST);
+        if let (false, Some(authority)) = (has_host, parts.uri.authority()) {
+            let mut headers = parts.headers.clone();
+            if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+                headers.insert(axum::http::header::HOST, v);
+            }
+            return Ok(BaseUrl::from_headers(&headers, state));
+        }
         Ok(BaseUrl::from_headers(&parts.headers, state))
     }
 }

@@ -97,3 +97,30 @@ async fn tls_with_own_ca_survives_restart_and_counts_requests() {
     assert_eq!(resp.status(), 200);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn raw_blobs_round_trip_without_graph_logic() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let client = client_for(emu.ca_cert_path().unwrap());
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let url = format!("{}/_emulator/raw/bench-1.bin", emu.base_url());
+    let put = client.put(&url).body(data.clone()).send().await.unwrap();
+    assert_eq!(put.status(), 201);
+    let got = client.get(&url).send().await.unwrap();
+    assert_eq!(got.headers()["content-length"], "1000000");
+    assert_eq!(got.bytes().await.unwrap().as_ref(), data.as_slice());
+    let bad = client
+        .put(format!("{}/_emulator/raw/..", emu.base_url()))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let missing = client
+        .get(format!("{}/_emulator/raw/nope", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    emu.shutdown().await;
+}

@@ -79,7 +79,10 @@ impl fmt::Debug for GraphClient {
 impl GraphClient {
     /// Starts building a client for `base_url` (`https://graph.microsoft.com/v1.0`, or an
     /// emulator's `{base}/v1.0`) with the given token provider.
-    pub fn builder(base_url: impl Into<String>, tokens: Arc<dyn TokenProvider>) -> GraphClientBuilder {
+    pub fn builder(
+        base_url: impl Into<String>,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> GraphClientBuilder {
         GraphClientBuilder {
             base_url: base_url.into(),
             tokens,
@@ -195,10 +198,12 @@ impl GraphClientBuilder {
         }
         let s = &self.settings;
         let chunk = s.upload_chunk_size;
-        if chunk == 0 || chunk % UPLOAD_FRAGMENT_UNIT != 0 || chunk >= 60 * 1024 * 1024 {
+        if chunk == 0 || !chunk.is_multiple_of(UPLOAD_FRAGMENT_UNIT) || chunk >= 60 * 1024 * 1024 {
             return Err(Error::invalid(
                 "upload chunk size",
-                format!("{chunk} bytes: must be a non-zero multiple of 320 KiB (327680) below 60 MiB"),
+                format!(
+                    "{chunk} bytes: must be a non-zero multiple of 320 KiB (327680) below 60 MiB"
+                ),
             ));
         }
         if s.simple_upload_limit > 250 * 1024 * 1024 {

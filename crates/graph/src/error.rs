@@ -298,7 +298,10 @@ mod tests {
               "request-id":"rid-inner","client-request-id":"crid-inner",
               "innerError":{"code":"fragmentOverlap"}}}}"#;
         let e = ApiError::from_parts(416, body, "PUT upload session", None, None, None);
-        assert_eq!(e.codes, ["invalidRequest", "invalidRange", "fragmentOverlap"]);
+        assert_eq!(
+            e.codes,
+            ["invalidRequest", "invalidRange", "fragmentOverlap"]
+        );
         assert_eq!(e.code(), Some("invalidRequest"));
         assert_eq!(e.innermost_code(), Some("fragmentOverlap"));
         assert!(e.has_code("FRAGMENTOVERLAP"));
@@ -306,7 +309,10 @@ mod tests {
         assert_eq!(e.client_request_id.as_deref(), Some("crid-inner"));
         let text = e.to_string();
         assert!(text.contains("HTTP 416"), "{text}");
-        assert!(text.contains("invalidRequest / invalidRange / fragmentOverlap"), "{text}");
+        assert!(
+            text.contains("invalidRequest / invalidRange / fragmentOverlap"),
+            "{text}"
+        );
         assert!(text.contains("Fragment overlaps."), "{text}");
         assert!(text.contains("request-id rid-inner"), "{text}");
     }
@@ -326,9 +332,18 @@ mod tests {
         assert!(e.to_string().contains("permission or admin consent"));
         let e = ApiError::from_parts(404, b"", "GET /drives/d/root:/a.txt", None, None, None);
         assert!(e.codes.is_empty());
-        assert!(e.to_string().contains("GET /drives/d/root:/a.txt failed with HTTP 404"));
+        assert!(e
+            .to_string()
+            .contains("GET /drives/d/root:/a.txt failed with HTTP 404"));
         assert!(e.to_string().contains("not found"));
-        let e = ApiError::from_parts(507, br#"{"error":{"code":"quotaLimitReached"}}"#, "PUT x", None, None, None);
+        let e = ApiError::from_parts(
+            507,
+            br#"{"error":{"code":"quotaLimitReached"}}"#,
+            "PUT x",
+            None,
+            None,
+            None,
+        );
         assert!(e.to_string().contains("quota"));
     }
 
@@ -337,7 +352,9 @@ mod tests {
         let body = br#"{"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid."}}"#;
         assert!(ApiError::from_parts(401, body, "GET /me", None, None, None).is_invalid_token());
         let teams = br#"{"error":{"code":"Unauthorized","message":"Message POST is allowed in application-only context only for import purposes."}}"#;
-        assert!(!ApiError::from_parts(401, teams, "POST /teams", None, None, None).is_invalid_token());
+        assert!(
+            !ApiError::from_parts(401, teams, "POST /teams", None, None, None).is_invalid_token()
+        );
         assert!(!ApiError::from_parts(403, body, "GET /me", None, None, None).is_invalid_token());
     }
 

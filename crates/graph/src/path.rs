@@ -32,7 +32,12 @@ pub fn split_path(path: &str) -> Result<Vec<&str>> {
     for seg in path.split('/') {
         match seg {
             "" | "." => {}
-            ".." => return Err(Error::invalid("path", format!("{path:?}: `..` is not supported"))),
+            ".." => {
+                return Err(Error::invalid(
+                    "path",
+                    format!("{path:?}: `..` is not supported"),
+                ))
+            }
             s => out.push(s),
         }
     }
@@ -42,7 +47,10 @@ pub fn split_path(path: &str) -> Result<Vec<&str>> {
 /// Checks a single item name (for uploads, folders, renames): not empty, no `/`, not `.`/`..`.
 pub fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name == "." || name == ".." {
-        return Err(Error::invalid("name", format!("{name:?} is not a file name")));
+        return Err(Error::invalid(
+            "name",
+            format!("{name:?} is not a file name"),
+        ));
     }
     if name.contains('/') || name.contains('\\') {
         return Err(Error::invalid(
@@ -205,7 +213,10 @@ mod tests {
         assert_eq!(encode_segment("日本"), "%E6%97%A5%E6%9C%AC");
         assert_eq!(encode_segment("emoji😀"), "emoji%F0%9F%98%80");
         assert_eq!(encode_segment("keep-._~"), "keep-._~");
-        assert_eq!(encode_segment("[x]{y};@,!$"), "%5Bx%5D%7By%7D%3B%40%2C%21%24");
+        assert_eq!(
+            encode_segment("[x]{y};@,!$"),
+            "%5Bx%5D%7By%7D%3B%40%2C%21%24"
+        );
         assert_eq!(
             encode_path("/dir with space/#hash %pct?q 'quote'.txt").unwrap(),
             "/dir%20with%20space/%23hash%20%25pct%3Fq%20%27quote%27.txt"
@@ -231,13 +242,18 @@ mod tests {
             ItemRef::Root.url_path(d, Some("children")).unwrap(),
             "/drives/b!x/root/children"
         );
-        assert_eq!(ItemRef::path("/").url_path(d, None).unwrap(), "/drives/b!x/root");
+        assert_eq!(
+            ItemRef::path("/").url_path(d, None).unwrap(),
+            "/drives/b!x/root"
+        );
         assert_eq!(
             ItemRef::path("/a b/c.txt").url_path(d, None).unwrap(),
             "/drives/b!x/root:/a%20b/c.txt"
         );
         assert_eq!(
-            ItemRef::path("a b/c.txt").url_path(d, Some("content")).unwrap(),
+            ItemRef::path("a b/c.txt")
+                .url_path(d, Some("content"))
+                .unwrap(),
             "/drives/b!x/root:/a%20b/c.txt:/content"
         );
         assert_eq!(
@@ -245,7 +261,10 @@ mod tests {
             "/drives/b!x/items/01AB/content"
         );
         assert_eq!(
-            ItemRef::id("01AB").join("n?.txt").url_path(d, Some("createUploadSession")).unwrap(),
+            ItemRef::id("01AB")
+                .join("n?.txt")
+                .url_path(d, Some("createUploadSession"))
+                .unwrap(),
             "/drives/b!x/items/01AB:/n%3F.txt:/createUploadSession"
         );
         assert_eq!(
@@ -273,7 +292,10 @@ mod tests {
             drive_path_from_parent_path("/drives/b!x/root:/Reports/a%20b").as_deref(),
             Some("/Reports/a b")
         );
-        assert_eq!(drive_path_from_parent_path("/drive/root:").as_deref(), Some("/"));
+        assert_eq!(
+            drive_path_from_parent_path("/drive/root:").as_deref(),
+            Some("/")
+        );
         assert_eq!(drive_path_from_parent_path("/drives/x/items/y"), None);
         assert_eq!(join_path("/", "a"), "/a");
         assert_eq!(join_path("/x/", "a"), "/x/a");

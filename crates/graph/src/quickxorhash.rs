@@ -165,8 +165,14 @@ mod tests {
 
     #[test]
     fn contract_vectors() {
-        assert_eq!(QuickXorHash::hash_base64(b""), "AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
-        assert_eq!(QuickXorHash::hash_base64(b"J"), "SgAAAAAAAAAAAAAAAQAAAAAAAAA=");
+        assert_eq!(
+            QuickXorHash::hash_base64(b""),
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        );
+        assert_eq!(
+            QuickXorHash::hash_base64(b"J"),
+            "SgAAAAAAAAAAAAAAAQAAAAAAAAA="
+        );
         assert_eq!(
             QuickXorHash::hash_base64(&[0xB5, 0xB4]),
             "taAFAAAAAAAAAAAAAgAAAAAAAAA="
@@ -194,7 +200,11 @@ mod tests {
     fn matches_the_bitwise_definition() {
         for len in [1, 7, 159, 160, 161, 319, 320, 1000, 4099] {
             let data = sample(len);
-            assert_eq!(QuickXorHash::hash_base64(&data), reference(&data), "len {len}");
+            assert_eq!(
+                QuickXorHash::hash_base64(&data),
+                reference(&data),
+                "len {len}"
+            );
         }
     }
 
@@ -225,7 +235,13 @@ mod tests {
 
     #[test]
     fn same_hash_compares_decoded_bytes() {
-        assert!(same_hash("SgAAAAAAAAAAAAAAAQAAAAAAAAA=", " SgAAAAAAAAAAAAAAAQAAAAAAAAA="));
-        assert!(!same_hash("SgAAAAAAAAAAAAAAAQAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+        assert!(same_hash(
+            "SgAAAAAAAAAAAAAAAQAAAAAAAAA=",
+            " SgAAAAAAAAAAAAAAAQAAAAAAAAA="
+        ));
+        assert!(!same_hash(
+            "SgAAAAAAAAAAAAAAAQAAAAAAAAA=",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        ));
     }
 }

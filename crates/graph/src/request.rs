@@ -54,10 +54,10 @@ impl Req {
         }
     }
 
-    /// Appends `key=value` to the query; `value` is percent-encoded, `key` is used as is (so
+    /// Appends `key=value` to the query; `value` is percent-encoded (space as `%20`), `key` is used as is (so
     /// `@microsoft.graph.conflictBehavior` and `$top` stay literal, as Graph documents them).
     pub(crate) fn query(mut self, key: &str, value: &str) -> Self {
-        let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let value = crate::path::encode_segment(value);
         let pair = format!("{key}={value}");
         let query = match self.url.query() {
             Some(q) if !q.is_empty() => format!("{q}&{pair}"),
@@ -87,8 +87,12 @@ impl Req {
 
     /// Adds a header (values that are not valid header text are refused).
     pub(crate) fn header(mut self, name: HeaderName, value: &str) -> Result<Self> {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| Error::invalid(name.as_str().to_string(), format!("{value:?} is not a valid header value")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid(
+                name.as_str().to_string(),
+                format!("{value:?} is not a valid header value"),
+            )
+        })?;
         self.headers.insert(name, value);
         Ok(self)
     }
@@ -120,7 +124,13 @@ impl GraphClient {
         let url = Url::parse(&text)
             .map_err(|e| Error::invalid("request URL", format!("{path:?}: {e}")))?;
         let label = label_for(&method, &url);
-        Ok(Req::new(method, url, label, true, Some(self.inner.settings.request_timeout)))
+        Ok(Req::new(
+            method,
+            url,
+            label,
+            true,
+            Some(self.inner.settings.request_timeout),
+        ))
     }
 
     /// A request to an absolute link Graph handed out (`@odata.nextLink`, `@odata.deltaLink`, a
@@ -137,7 +147,13 @@ impl GraphClient {
             ));
         }
         let label = label_for(&method, &url);
-        Ok(Req::new(method, url, label, true, Some(self.inner.settings.request_timeout)))
+        Ok(Req::new(
+            method,
+            url,
+            label,
+            true,
+            Some(self.inner.settings.request_timeout),
+        ))
     }
 
     /// A request to a pre-authenticated URL (download link, upload session, copy monitor): no
@@ -215,9 +231,28 @@ impl GraphClient {
     }
 
     /// Sends `req` and decodes a JSON answer.
+    /// A body that breaks off is fetched again when the request may be repeated.
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, req: &Req) -> Result<T> {
-        let response = self.send(req).await?;
-        read_json(response, &req.label).await
+        let policy = &self.inner.sender.policy;
+        let mut retry = 0;
+        loop {
+            let response = self.send(req).await?;
+            match response.bytes().await {
+                Ok(body) => return decode_json(&body, &req.label),
+                Err(e)
+                    if req.idempotency == Idempotency::Idempotent && retry < policy.max_retries =>
+                {
+                    tracing::warn!(
+                        request = %req.label,
+                        error = %graphlink_http::describe_transport_error(&e),
+                        "answer broke off: asking again"
+                    );
+                    tokio::time::sleep(policy.backoff(retry)).await;
+                    retry += 1;
+                }
+                Err(e) => return Err(Error::transport(&req.label, &e)),
+            }
+        }
     }
 
     /// Reads an error answer into an [`ApiError`].
@@ -248,6 +283,20 @@ pub(crate) async fn read_json<T: DeserializeOwned>(response: Response, label: &s
         .bytes()
         .await
         .map_err(|e| Error::transport(label, &e))?;
-    serde_json::from_slice(&body)
+    decode_json(&body, label)
+}
+
+fn decode_json<T: DeserializeOwned>(body: &[u8], label: &str) -> Result<T> {
+    serde_json::from_slice(body)
         .map_err(|e| Error::protocol(label, format!("the answer is not the expected JSON: {e}")))
+}
+
+/// The response's `Location`, resolved against the request URL when relative.
+pub(crate) fn location(response: &Response) -> Option<String> {
+    let value = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    response.url().join(value).ok().map(String::from)
 }

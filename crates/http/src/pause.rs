@@ -32,7 +32,9 @@ impl PauseGate {
     /// The time left in the current pause, if any.
     pub fn remaining(&self) -> Option<Duration> {
         let until = *self.until.lock();
-        until.and_then(|end| end.checked_duration_since(Instant::now()))
+        until
+            .and_then(|end| end.checked_duration_since(Instant::now()))
+            .filter(|left| !left.is_zero())
     }
 
     /// Waits until no pause is in force. Loops because another request may extend the pause

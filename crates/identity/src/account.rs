@@ -89,7 +89,9 @@ mod tests {
         let id = format!(
             "{}.{}.sig",
             b64(r#"{"alg":"RS256"}"#),
-            b64(r#"{"preferred_username":"adele@contoso.onmicrosoft.com","name":"Adele Vance","oid":"o1","tid":"t1"}"#)
+            b64(
+                r#"{"preferred_username":"adele@contoso.onmicrosoft.com","name":"Adele Vance","oid":"o1","tid":"t1"}"#
+            )
         );
         let info = b64(r#"{"uid":"o1","utid":"t1"}"#);
         let a = AccountInfo::from_tokens(Some(&id), Some(&info)).unwrap();

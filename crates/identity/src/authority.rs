@@ -82,7 +82,9 @@ impl Cloud {
     /// by both US clouds: `graph_base` decides, GCC High by default).
     fn from_login_host(host: &str, graph_base: Option<&str>) -> Option<Cloud> {
         let candidates: &[Cloud] = match host {
-            "login.microsoftonline.com" | "login.microsoft.com" | "login.windows.net" => &[Cloud::Global],
+            "login.microsoftonline.com" | "login.microsoft.com" | "login.windows.net" => {
+                &[Cloud::Global]
+            }
             "login.microsoftonline.us" => &[Cloud::UsGov, Cloud::UsGovDod],
             "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => &[Cloud::China],
             _ => return None,
@@ -181,7 +183,11 @@ impl Authority {
     }
 
     /// An authority of `cloud` for `tenant`, with options.
-    pub fn with_options(cloud: Cloud, tenant: &str, options: AuthorityOptions) -> Result<Self, Error> {
+    pub fn with_options(
+        cloud: Cloud,
+        tenant: &str,
+        options: AuthorityOptions,
+    ) -> Result<Self, Error> {
         let tenant = Tenant::parse(tenant)?;
         let cloud = match cloud {
             Cloud::Custom {
@@ -200,10 +206,17 @@ impl Authority {
     /// (a trailing slash is tolerated). A known login host selects its cloud; any other host
     /// needs `graph_base` and makes a [`Cloud::Custom`]. With a known host, `graph_base`
     /// picks between clouds sharing the host (US Gov / US Gov DoD).
-    pub fn parse(url: &str, graph_base: Option<&str>, options: AuthorityOptions) -> Result<Self, Error> {
+    pub fn parse(
+        url: &str,
+        graph_base: Option<&str>,
+        options: AuthorityOptions,
+    ) -> Result<Self, Error> {
         let trimmed = url.trim();
         let parsed = url::Url::parse(trimmed).map_err(|e| {
-            Error::config("authority", format!("'{trimmed}' is not a URL ({e}); expected https://<login host>/<tenant>"))
+            Error::config(
+                "authority",
+                format!("'{trimmed}' is not a URL ({e}); expected https://<login host>/<tenant>"),
+            )
         })?;
         let segments: Vec<&str> = parsed.path().split('/').filter(|s| !s.is_empty()).collect();
         let Some((tenant, prefix)) = segments.split_last() else {
@@ -213,7 +226,10 @@ impl Authority {
             ));
         };
         if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(Error::config("authority", "the authority URL must not have a query or fragment"));
+            return Err(Error::config(
+                "authority",
+                "the authority URL must not have a query or fragment",
+            ));
         }
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
         let mut base = format!("{}://{}", parsed.scheme(), host_with_port(&parsed));
@@ -324,8 +340,15 @@ fn check_base_url(field: &str, value: &str, options: AuthorityOptions) -> Result
     if parsed.host().is_none() {
         return Err(Error::config(field, format!("'{trimmed}' has no host")));
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::config(field, format!("'{trimmed}' must not contain credentials, a query or a fragment")));
+    if parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(Error::config(
+            field,
+            format!("'{trimmed}' must not contain credentials, a query or a fragment"),
+        ));
     }
     match parsed.scheme() {
         "https" => {}
@@ -372,16 +395,38 @@ mod tests {
     #[test]
     fn clouds_have_the_contract_hosts() {
         let table = [
-            (Cloud::Global, "https://login.microsoftonline.com", "https://graph.microsoft.com"),
-            (Cloud::UsGov, "https://login.microsoftonline.us", "https://graph.microsoft.us"),
-            (Cloud::UsGovDod, "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
-            (Cloud::China, "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+            (
+                Cloud::Global,
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Cloud::UsGov,
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Cloud::UsGovDod,
+                "https://login.microsoftonline.us",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Cloud::China,
+                "https://login.chinacloudapi.cn",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
         ];
         for (cloud, login, graph) in table {
             let a = Authority::new(cloud.clone(), TID).unwrap();
             assert_eq!(a.url(), format!("{login}/{TID}"));
-            assert_eq!(a.token_endpoint(), format!("{login}/{TID}/oauth2/v2.0/token"));
-            assert_eq!(a.device_code_endpoint(), format!("{login}/{TID}/oauth2/v2.0/devicecode"));
+            assert_eq!(
+                a.token_endpoint(),
+                format!("{login}/{TID}/oauth2/v2.0/token")
+            );
+            assert_eq!(
+                a.device_code_endpoint(),
+                format!("{login}/{TID}/oauth2/v2.0/devicecode")
+            );
             assert_eq!(a.graph_base(), graph);
             assert_eq!(a.app_scope(), format!("{graph}/.default"));
         }
@@ -400,9 +445,17 @@ mod tests {
     #[test]
     fn parse_tolerates_trailing_slashes_and_infers_clouds() {
         let opts = AuthorityOptions::default();
-        let a = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com/", None, opts).unwrap();
+        let a = Authority::parse(
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/",
+            None,
+            opts,
+        )
+        .unwrap();
         assert_eq!(a.cloud(), &Cloud::Global);
-        assert_eq!(a.tenant(), &Tenant::Domain("contoso.onmicrosoft.com".into()));
+        assert_eq!(
+            a.tenant(),
+            &Tenant::Domain("contoso.onmicrosoft.com".into())
+        );
         assert_eq!(
             a.token_endpoint(),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
@@ -417,7 +470,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.cloud(), &Cloud::UsGovDod);
-        let a = Authority::parse(&format!("https://login.chinacloudapi.cn/{}", TID.to_uppercase()), None, opts).unwrap();
+        let a = Authority::parse(
+            &format!("https://login.chinacloudapi.cn/{}", TID.to_uppercase()),
+            None,
+            opts,
+        )
+        .unwrap();
         assert_eq!(a.cloud(), &Cloud::China);
         assert_eq!(a.tenant(), &Tenant::Id(TID.into()));
     }
@@ -425,25 +483,60 @@ mod tests {
     #[test]
     fn custom_authorities_need_a_graph_base_and_https() {
         let strict = AuthorityOptions::default();
-        let err = Authority::parse("https://127.0.0.1:8443/tenant.example", None, strict).unwrap_err();
+        let err =
+            Authority::parse("https://127.0.0.1:8443/tenant.example", None, strict).unwrap_err();
         assert!(err.to_string().contains("graph_base"), "{err}");
 
-        let a = Authority::parse(&format!("https://127.0.0.1:8443/{TID}/"), Some("https://127.0.0.1:8443/"), strict).unwrap();
-        assert_eq!(a.token_endpoint(), format!("https://127.0.0.1:8443/{TID}/oauth2/v2.0/token"));
+        let a = Authority::parse(
+            &format!("https://127.0.0.1:8443/{TID}/"),
+            Some("https://127.0.0.1:8443/"),
+            strict,
+        )
+        .unwrap();
+        assert_eq!(
+            a.token_endpoint(),
+            format!("https://127.0.0.1:8443/{TID}/oauth2/v2.0/token")
+        );
         assert_eq!(a.app_scope(), "https://127.0.0.1:8443/.default");
 
-        let err = Authority::parse(&format!("http://127.0.0.1:8080/{TID}"), Some("http://127.0.0.1:8080"), strict).unwrap_err();
+        let err = Authority::parse(
+            &format!("http://127.0.0.1:8080/{TID}"),
+            Some("http://127.0.0.1:8080"),
+            strict,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("plain http"), "{err}");
 
-        let insecure = AuthorityOptions { allow_insecure_http: true };
-        let a = Authority::parse(&format!("http://127.0.0.1:8080/{TID}"), Some("http://127.0.0.1:8080"), insecure).unwrap();
+        let insecure = AuthorityOptions {
+            allow_insecure_http: true,
+        };
+        let a = Authority::parse(
+            &format!("http://127.0.0.1:8080/{TID}"),
+            Some("http://127.0.0.1:8080"),
+            insecure,
+        )
+        .unwrap();
         assert_eq!(a.url(), format!("http://127.0.0.1:8080/{TID}"));
-        Authority::parse(&format!("http://localhost:8080/{TID}"), Some("http://[::1]:8080"), insecure).unwrap();
-        let err = Authority::parse(&format!("http://login.example.com/{TID}"), Some("http://login.example.com"), insecure)
-            .unwrap_err();
+        Authority::parse(
+            &format!("http://localhost:8080/{TID}"),
+            Some("http://[::1]:8080"),
+            insecure,
+        )
+        .unwrap();
+        let err = Authority::parse(
+            &format!("http://login.example.com/{TID}"),
+            Some("http://login.example.com"),
+            insecure,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
 
-        let a = Authority::with_options(Cloud::custom("https://emu.test/base/", "https://emu.test/"), "common", strict).unwrap();
+        let a = Authority::with_options(
+            Cloud::custom("https://emu.test/base/", "https://emu.test/"),
+            "common",
+            strict,
+        )
+        .unwrap();
         assert_eq!(a.url(), "https://emu.test/base/common");
         assert!(Authority::new(Cloud::custom("ftp://x", "https://y"), TID).is_err());
     }
@@ -453,14 +546,28 @@ mod tests {
         for t in ["common", "Organizations", "consumers"] {
             let a = Authority::new(Cloud::Global, t).unwrap();
             let err = a.require_concrete_tenant().unwrap_err().to_string();
-            assert!(err.contains("authority") && err.contains("concrete"), "{err}");
+            assert!(
+                err.contains("authority") && err.contains("concrete"),
+                "{err}"
+            );
         }
-        Authority::new(Cloud::Global, TID).unwrap().require_concrete_tenant().unwrap();
-        Authority::new(Cloud::Global, "contoso.com").unwrap().require_concrete_tenant().unwrap();
+        Authority::new(Cloud::Global, TID)
+            .unwrap()
+            .require_concrete_tenant()
+            .unwrap();
+        Authority::new(Cloud::Global, "contoso.com")
+            .unwrap()
+            .require_concrete_tenant()
+            .unwrap();
         for bad in ["", "not a tenant", "contoso", "a..b", "x/y"] {
             assert!(Tenant::parse(bad).is_err(), "{bad}");
         }
-        let err = Authority::parse("https://login.microsoftonline.com/", None, AuthorityOptions::default()).unwrap_err();
+        let err = Authority::parse(
+            "https://login.microsoftonline.com/",
+            None,
+            AuthorityOptions::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("no tenant"), "{err}");
     }
 }

@@ -36,7 +36,11 @@ impl Http {
 
     /// POSTs `form` to `url` and parses a 200 answer as `T`; any other answer becomes a typed
     /// error. The form may hold secrets: it is never logged and `url` is the only thing errors name.
-    pub(crate) async fn post_form<T: DeserializeOwned>(&self, url: &str, form: &[(&str, &str)]) -> Result<T, Error> {
+    pub(crate) async fn post_form<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<T, Error> {
         let body = serde_urlencoded::to_string(form)
             .map_err(|e| Error::config("request", format!("could not encode the form: {e}")))?;
         tracing::debug!(endpoint = url, "identity request");
@@ -46,7 +50,10 @@ impl Http {
             .send(Idempotency::Idempotent, |_| {
                 self.client
                     .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
                     .header(reqwest::header::ACCEPT, "application/json")
                     .body(body.clone())
                     .send()
@@ -167,7 +174,11 @@ impl std::fmt::Debug for TokenSet {
 /// When to refresh a token of `lifetime` issued at `issued` (with the server's optional `refresh_in`):
 /// [`REFRESH_MARGIN`] before expiry, or half-way through for short-lived tokens, or at
 /// `refresh_in` if that comes first.
-pub(crate) fn refresh_time(issued: SystemTime, lifetime: Duration, refresh_in: Option<Duration>) -> SystemTime {
+pub(crate) fn refresh_time(
+    issued: SystemTime,
+    lifetime: Duration,
+    refresh_in: Option<Duration>,
+) -> SystemTime {
     let margin = REFRESH_MARGIN.min(lifetime / 2);
     let mut at = issued + (lifetime - margin);
     if let Some(r) = refresh_in {
@@ -182,7 +193,11 @@ impl TokenSet {
         // A missing lifetime: assume the platform default of one hour.
         let lifetime = Duration::from_secs(r.expires_in.unwrap_or(3600));
         let refresh_in = r.refresh_in.map(Duration::from_secs);
-        let access = AccessToken::new(r.access_token, issued + lifetime, refresh_time(issued, lifetime, refresh_in));
+        let access = AccessToken::new(
+            r.access_token,
+            issued + lifetime,
+            refresh_time(issued, lifetime, refresh_in),
+        );
         let account = AccountInfo::from_tokens(r.id_token.as_deref(), r.client_info.as_deref());
         let scopes = r
             .scope
@@ -219,12 +234,18 @@ mod tests {
         assert_eq!(e.codes, vec![7000215]);
         assert_eq!(e.kind, IdentityErrorKind::WrongSecret);
         assert_eq!(e.status, 401);
-        assert_eq!(e.description, "AADSTS7000215: Invalid client secret provided.");
+        assert_eq!(
+            e.description,
+            "AADSTS7000215: Invalid client secret provided."
+        );
         assert_eq!(e.trace_id.as_deref(), Some("t-1"));
         assert_eq!(e.correlation_id.as_deref(), Some("c-1"));
 
         let err = error_from_body("u", 502, b"<html>Bad gateway</html>");
-        assert!(matches!(err, Error::UnexpectedResponse { status: 502, .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::UnexpectedResponse { status: 502, .. }),
+            "{err:?}"
+        );
         let err = error_from_body("u", 500, b"");
         assert!(err.to_string().contains("empty body"), "{err}");
     }
@@ -234,10 +255,19 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let hour = Duration::from_secs(3600);
         assert_eq!(refresh_time(t0, hour, None), t0 + hour - REFRESH_MARGIN);
-        assert_eq!(refresh_time(t0, hour, Some(Duration::from_secs(1800))), t0 + Duration::from_secs(1800));
-        assert_eq!(refresh_time(t0, hour, Some(Duration::from_secs(7200))), t0 + hour - REFRESH_MARGIN);
+        assert_eq!(
+            refresh_time(t0, hour, Some(Duration::from_secs(1800))),
+            t0 + Duration::from_secs(1800)
+        );
+        assert_eq!(
+            refresh_time(t0, hour, Some(Duration::from_secs(7200))),
+            t0 + hour - REFRESH_MARGIN
+        );
         // Short-lived tokens are refreshed half-way, not immediately.
-        assert_eq!(refresh_time(t0, Duration::from_secs(60), None), t0 + Duration::from_secs(30));
+        assert_eq!(
+            refresh_time(t0, Duration::from_secs(60), None),
+            t0 + Duration::from_secs(30)
+        );
     }
 
     #[test]

@@ -326,7 +326,11 @@ mod tests {
             ("server_error", &[], Other),
         ];
         for (error, codes, want) in cases {
-            assert_eq!(IdentityErrorKind::classify(error, codes), *want, "{error} {codes:?}");
+            assert_eq!(
+                IdentityErrorKind::classify(error, codes),
+                *want,
+                "{error} {codes:?}"
+            );
         }
     }
 
@@ -343,7 +347,14 @@ mod tests {
             kind: IdentityErrorKind::WrongSecret,
         };
         let text = Error::from(e).to_string();
-        for needle in ["HTTP 401", "invalid_client", "AADSTS7000215", "trace-1", "corr-1", "secret is wrong"] {
+        for needle in [
+            "HTTP 401",
+            "invalid_client",
+            "AADSTS7000215",
+            "trace-1",
+            "corr-1",
+            "secret is wrong",
+        ] {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }
     }

@@ -4,7 +4,10 @@ use std::fmt;
 
 /// A secret string. `Debug` prints `<redacted>`; there is no `Display`. Read it with
 /// [`Secret::expose`] only where it is put on the wire or into the token cache file.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// It serialises as a plain string: only the token cache file (mode 0600) stores one.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {

@@ -8,14 +8,19 @@ use serde::{Deserialize, Deserializer};
 fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match value {
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64)),
+        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                .map(|f| f as u64)
+        }),
         Some(serde_json::Value::String(s)) => {
             let s = s.trim();
-            s.parse::<u64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64))
+            s.parse::<u64>().ok().or_else(|| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            })
         }
         _ => None,
     })
@@ -173,7 +178,8 @@ mod tests {
         assert_eq!((d.expires_in, d.interval), (Some(900), Some(5)));
         assert_eq!(d.verification_uri, "https://x/devicelogin");
         let e: ErrorResponse =
-            serde_json::from_str(r#"{"error":"invalid_client","error_codes":[7000215,"70011"]}"#).unwrap();
+            serde_json::from_str(r#"{"error":"invalid_client","error_codes":[7000215,"70011"]}"#)
+                .unwrap();
         assert_eq!(e.error_codes, vec![7000215, 70011]);
     }
 
@@ -184,9 +190,14 @@ mod tests {
         )
         .unwrap();
         let text = format!("{r:?}");
-        assert!(!text.contains("ACCESS-SECRET") && !text.contains("REFRESH-SECRET"), "{text}");
-        let d: DeviceCodeResponse =
-            serde_json::from_str(r#"{"user_code":"U","device_code":"DEVICE-SECRET","verification_uri":"v"}"#).unwrap();
+        assert!(
+            !text.contains("ACCESS-SECRET") && !text.contains("REFRESH-SECRET"),
+            "{text}"
+        );
+        let d: DeviceCodeResponse = serde_json::from_str(
+            r#"{"user_code":"U","device_code":"DEVICE-SECRET","verification_uri":"v"}"#,
+        )
+        .unwrap();
         assert!(!format!("{d:?}").contains("DEVICE-SECRET"));
     }
 }

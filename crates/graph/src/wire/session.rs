@@ -20,7 +20,10 @@ pub struct UploadSession {
 impl std::fmt::Debug for UploadSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UploadSession")
-            .field("upload_url", &self.upload_url.as_ref().map(|_| "<redacted>"))
+            .field(
+                "upload_url",
+                &self.upload_url.as_ref().map(|_| "<redacted>"),
+            )
             .field("expiration_date_time", &self.expiration_date_time)
             .field("next_expected_ranges", &self.next_expected_ranges)
             .finish()

@@ -54,7 +54,9 @@ impl<F: TokenFetcher> TokenCache<F> {
         let current = self.current.lock();
         current
             .as_ref()
-            .filter(|slot| !slot.rejected && now < slot.token.refresh_at && now < slot.token.expires_at)
+            .filter(|slot| {
+                !slot.rejected && now < slot.token.refresh_at && now < slot.token.expires_at
+            })
             .map(|slot| slot.token.clone())
     }
 }
@@ -94,7 +96,9 @@ impl<F: TokenFetcher> TokenProvider for TokenCache<F> {
             }
             Err(err) => {
                 // A refresh ahead of expiry failed: keep serving the still-valid token.
-                if let Some(slot) = stale.filter(|s| !s.rejected && s.token.expires_at > SystemTime::now() + GRACE) {
+                if let Some(slot) =
+                    stale.filter(|s| !s.rejected && s.token.expires_at > SystemTime::now() + GRACE)
+                {
                     tracing::warn!(error = %err, "token refresh failed; using the current token until it expires");
                     return Ok(slot.token);
                 }
@@ -146,7 +150,9 @@ mod tests {
     #[async_trait::async_trait]
     impl TokenFetcher for Counting {
         async fn fetch(&self, stale: Option<&AccessToken>) -> Result<AccessToken, Error> {
-            self.seen_stale.lock().push(stale.map(|t| t.secret().to_string()));
+            self.seen_stale
+                .lock()
+                .push(stale.map(|t| t.secret().to_string()));
             if let Some(gate) = &self.gate {
                 gate.notified().await;
             }
@@ -160,7 +166,11 @@ mod tests {
             let now = SystemTime::now();
             // A refresh time in the past makes the next call refresh.
             let refresh_at = now.checked_sub(Duration::from_secs(1)).unwrap() + self.refresh_after;
-            Ok(AccessToken::new(format!("token-{n}"), now + self.lifetime, refresh_at))
+            Ok(AccessToken::new(
+                format!("token-{n}"),
+                now + self.lifetime,
+                refresh_at,
+            ))
         }
     }
 
@@ -175,7 +185,9 @@ mod tests {
         let mut tasks = Vec::new();
         for _ in 0..100 {
             let cache = cache.clone();
-            tasks.push(tokio::spawn(async move { cache.token().await.map(|t| t.secret().to_string()) }));
+            tasks.push(tokio::spawn(async move {
+                cache.token().await.map(|t| t.secret().to_string())
+            }));
         }
         // Let every task reach the cache, then release the single fetch.
         while cache.fetcher().seen_stale.lock().is_empty() {
@@ -224,7 +236,10 @@ mod tests {
         cache.invalidate(&first);
         assert_eq!(cache.token().await.unwrap().secret(), "token-2");
         assert_eq!(cache.fetcher().calls.load(Ordering::SeqCst), 2);
-        assert_eq!(cache.fetcher().seen_stale.lock()[1].as_deref(), Some("token-1"));
+        assert_eq!(
+            cache.fetcher().seen_stale.lock()[1].as_deref(),
+            Some("token-1")
+        );
     }
 
     #[tokio::test]

@@ -115,10 +115,16 @@ impl TokenFetcher for ClientCredentials {
 pub(crate) fn check_client_id(client_id: &str) -> Result<String, Error> {
     let id = client_id.trim();
     if id.is_empty() {
-        return Err(Error::config("client_id", "the client (application) id is empty"));
+        return Err(Error::config(
+            "client_id",
+            "the client (application) id is empty",
+        ));
     }
     if id.chars().any(char::is_whitespace) {
-        return Err(Error::config("client_id", format!("'{id}' contains whitespace; expected the application (client) id GUID")));
+        return Err(Error::config(
+            "client_id",
+            format!("'{id}' contains whitespace; expected the application (client) id GUID"),
+        ));
     }
     Ok(id.to_string())
 }
@@ -155,23 +161,63 @@ mod tests {
         let secret = || ClientAuth::Secret(Secret::new("s3cr3t-value"));
         let ok = ClientCredentials::new(http(), a.clone(), "id", &[], secret()).unwrap();
         assert_eq!(ok.scope(), "https://graph.microsoft.com/.default");
-        let custom = ClientCredentials::new(http(), a.clone(), "id", &["api://x/.default".into()], secret()).unwrap();
+        let custom = ClientCredentials::new(
+            http(),
+            a.clone(),
+            "id",
+            &["api://x/.default".into()],
+            secret(),
+        )
+        .unwrap();
         assert_eq!(custom.scope(), "api://x/.default");
 
         let cases: Vec<(Result<ClientCredentials, Error>, &str)> = vec![
-            (ClientCredentials::new(http(), a.clone(), " ", &[], secret()), "client_id"),
-            (ClientCredentials::new(http(), a.clone(), "id", &["User.Read".into()], secret()), "scopes"),
             (
-                ClientCredentials::new(http(), a.clone(), "id", &["https://graph.microsoft.com/.default User.Read".into()], secret()),
+                ClientCredentials::new(http(), a.clone(), " ", &[], secret()),
+                "client_id",
+            ),
+            (
+                ClientCredentials::new(http(), a.clone(), "id", &["User.Read".into()], secret()),
                 "scopes",
             ),
-            (ClientCredentials::new(http(), a.clone(), "id", &[], ClientAuth::Secret(Secret::new(""))), "client_secret"),
             (
-                ClientCredentials::new(http(), Authority::new(Cloud::Global, "common").unwrap(), "id", &[], secret()),
+                ClientCredentials::new(
+                    http(),
+                    a.clone(),
+                    "id",
+                    &["https://graph.microsoft.com/.default User.Read".into()],
+                    secret(),
+                ),
+                "scopes",
+            ),
+            (
+                ClientCredentials::new(
+                    http(),
+                    a.clone(),
+                    "id",
+                    &[],
+                    ClientAuth::Secret(Secret::new("")),
+                ),
+                "client_secret",
+            ),
+            (
+                ClientCredentials::new(
+                    http(),
+                    Authority::new(Cloud::Global, "common").unwrap(),
+                    "id",
+                    &[],
+                    secret(),
+                ),
                 "authority",
             ),
             (
-                ClientCredentials::new(http(), Authority::new(Cloud::Global, "organizations").unwrap(), "id", &[], secret()),
+                ClientCredentials::new(
+                    http(),
+                    Authority::new(Cloud::Global, "organizations").unwrap(),
+                    "id",
+                    &[],
+                    secret(),
+                ),
                 "authority",
             ),
         ];

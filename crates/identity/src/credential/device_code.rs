@@ -50,7 +50,12 @@ pub struct DeviceCodeFlow {
 impl DeviceCodeFlow {
     /// A flow for `client_id` asking for `scopes` (delegated; `offline_access openid profile`
     /// are added).
-    pub fn new(http: Http, authority: Authority, client_id: &str, scopes: &[String]) -> Result<Self, Error> {
+    pub fn new(
+        http: Http,
+        authority: Authority,
+        client_id: &str,
+        scopes: &[String],
+    ) -> Result<Self, Error> {
         let client_id = check_client_id(client_id)?;
         Ok(Self {
             http,
@@ -74,13 +79,23 @@ impl DeviceCodeFlow {
         cancel: &CancellationToken,
     ) -> Result<TokenSet, Error> {
         let code_endpoint = self.authority.device_code_endpoint();
-        let form = [("client_id", self.client_id.as_str()), ("scope", self.scope.as_str())];
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("scope", self.scope.as_str()),
+        ];
         let code: DeviceCodeResponse = tokio::select! {
             _ = cancel.cancelled() => return Err(Error::Cancelled),
             r = self.http.post_form(&code_endpoint, &form) => r?,
         };
-        let expires_in = code.expires_in.map(Duration::from_secs).unwrap_or(DEFAULT_EXPIRY);
-        let mut interval = code.interval.map(Duration::from_secs).unwrap_or(DEFAULT_INTERVAL).max(MIN_INTERVAL);
+        let expires_in = code
+            .expires_in
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_EXPIRY);
+        let mut interval = code
+            .interval
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_INTERVAL)
+            .max(MIN_INTERVAL);
         let shown = DeviceCodePrompt {
             message: code.message.clone().filter(|m| !m.trim().is_empty()).unwrap_or_else(|| {
                 format!(

@@ -11,6 +11,7 @@ mod device_code;
 mod refresh;
 
 pub use certificate::ClientCertificate;
+pub(crate) use client::check_client_id;
 pub use client::{ClientAuth, ClientCredentials};
 pub use device_code::{DeviceCodeFlow, DeviceCodePrompt};
 pub use refresh::{refresh_token_grant, RefreshedTokens};
@@ -21,7 +22,11 @@ pub const USER_FLOW_EXTRA_SCOPES: [&str; 3] = ["offline_access", "openid", "prof
 /// Joins scopes for a user flow, adding [`USER_FLOW_EXTRA_SCOPES`] once.
 pub(crate) fn user_scope_string(scopes: &[String]) -> String {
     let mut all: Vec<&str> = Vec::new();
-    for s in scopes.iter().map(String::as_str).chain(USER_FLOW_EXTRA_SCOPES) {
+    for s in scopes
+        .iter()
+        .map(String::as_str)
+        .chain(USER_FLOW_EXTRA_SCOPES)
+    {
         if !all.iter().any(|x| x.eq_ignore_ascii_case(s)) {
             all.push(s);
         }

@@ -1,0 +1,82 @@
+//! Plain blob storage without any Graph logic, under `/_emulator/raw/{name}`: the baseline the
+//! benchmark compares the Graph client's transfers with (same bytes, same loopback, same disk).
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures::TryStreamExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::web::GraphError;
+use crate::AppState;
+
+/// Routes `PUT`/`GET /_emulator/raw/{name}`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/_emulator/raw/{name}", get(download).put(upload))
+}
+
+fn blob_path(state: &AppState, name: &str) -> Option<std::path::PathBuf> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.starts_with('.');
+    valid.then(|| state.data_dir.join("raw").join(name))
+}
+
+async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Request) -> Response {
+    let Some(path) = blob_path(&state, &name) else {
+        return GraphError::bad_request("raw blob names are [A-Za-z0-9._-]{1,128}").into_response();
+    };
+    let result = async {
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let mut file = tokio::fs::File::create(&path).await?;
+        let mut body = req.into_body().into_data_stream();
+        let mut size = 0u64;
+        while let Some(chunk) = body.try_next().await.map_err(std::io::Error::other)? {
+            size += chunk.len() as u64;
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await?;
+        Ok::<u64, std::io::Error>(size)
+    }
+    .await;
+    match result {
+        Ok(size) => (
+            StatusCode::CREATED,
+            axum::Json(serde_json::json!({ "size": size })),
+        )
+            .into_response(),
+        Err(e) => GraphError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "generalException",
+            e.to_string(),
+        )
+        .into_response(),
+    }
+}
+
+async fn download(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    let Some(path) = blob_path(&state, &name) else {
+        return GraphError::bad_request("raw blob names are [A-Za-z0-9._-]{1,128}").into_response();
+    };
+    match tokio::fs::File::open(&path).await {
+        Ok(file) => {
+            let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+            let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
+            let mut resp = Body::from_stream(stream).into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&len.to_string()) {
+                resp.headers_mut()
+                    .insert(axum::http::header::CONTENT_LENGTH, v);
+            }
+            resp
+        }
+        Err(_) => GraphError::not_found(format!("no raw blob named {name}")).into_response(),
+    }
+}

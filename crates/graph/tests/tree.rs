@@ -1,0 +1,118 @@
+//! Recursive transfers of a folder of many small files while the emulator throttles (429/503
+//! with Retry-After) and cuts connections.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use graphlink_graph::{ConflictBehavior, ItemRef, TreeOptions};
+use serde_json::json;
+
+fn write_tree(root: &Path, files: usize) -> BTreeMap<String, Vec<u8>> {
+    let mut expected = BTreeMap::new();
+    for i in 0..files {
+        let dir = match i % 4 {
+            0 => String::new(),
+            1 => "one".to_string(),
+            2 => "one/two #2".to_string(),
+            _ => format!("many/d{}", i % 7),
+        };
+        let rel = if dir.is_empty() {
+            format!("file {i}.txt")
+        } else {
+            format!("{dir}/file {i}.txt")
+        };
+        let data = content(100 + (i * 37) % 3000, i as u32 + 1);
+        let path = root.join(&rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &data).unwrap();
+        expected.insert(rel, data);
+    }
+    expected
+}
+
+fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn visit(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if p.is_dir() {
+                visit(base, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    visit(root, root, &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_many_files_round_trips_under_throttling_and_cut_connections() {
+    let env = start().await;
+    let drive = guard("drive", env.adele()).await;
+    let src = tempfile::tempdir().unwrap();
+    let expected = write_tree(src.path(), 200);
+    env.faults(json!([
+        {"path": "^/v1\\.0/drives/", "fault": {"kind": "status", "status": 429, "retry_after": "0.05"}, "probability": 0.1},
+        {"path": "^/v1\\.0/drives/", "fault": {"kind": "status", "status": 503, "retry_after": "0.02"}, "probability": 0.1},
+        {"path": "^/v1\\.0/drives/", "fault": {"kind": "cut_response", "after_bytes": 0}, "probability": 0.03},
+        {"path": "^/_download/", "fault": {"kind": "cut_response", "after_bytes": 50}, "probability": 0.1}
+    ]))
+    .await;
+    let options = TreeOptions {
+        concurrency: 8,
+        conflict: ConflictBehavior::Fail,
+    };
+    let report = guard(
+        "upload",
+        drive.upload_dir(
+            src.path(),
+            "/tree/in",
+            &options,
+            &graphlink_graph::NoProgress,
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        report.failures.is_empty(),
+        "upload failures: {:?}",
+        report.failures
+    );
+    assert_eq!(report.files, 200);
+    let dest = tempfile::tempdir().unwrap();
+    let report = guard(
+        "download",
+        drive.download_dir(
+            &ItemRef::path("/tree/in"),
+            dest.path(),
+            &options,
+            &graphlink_graph::NoProgress,
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        report.failures.is_empty(),
+        "download failures: {:?}",
+        report.failures
+    );
+    assert_eq!(report.files, 200);
+    let counters = env.counters().await;
+    let injected = counters["injected"].as_u64().unwrap_or(0);
+    assert!(
+        injected >= 40,
+        "too few faults injected to mean anything: {counters}"
+    );
+    env.clear_faults().await;
+    assert_eq!(read_tree(dest.path()), expected);
+}

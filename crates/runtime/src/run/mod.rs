@@ -1,0 +1,11 @@
+//! Running workflows: the node, its workflow runners and their status.
+
+mod config;
+mod moves;
+mod node;
+mod status;
+mod workflow;
+
+pub use node::{run, Node, NodeOptions, StorageFactory};
+pub use status::{NodeStatus, WorkflowState, WorkflowStatus};
+pub use workflow::PollReport;
