@@ -16,6 +16,9 @@ pub struct Cli {
     /// Machine-readable JSON output (and JSON logs).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Connection flags.
+    #[command(flatten)]
+    pub connection: crate::connection::ConnectionArgs,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -26,6 +29,141 @@ pub struct Cli {
 pub enum Command {
     /// Run the local emulator of the identity platform and Microsoft Graph.
     Emulator(EmulatorArgs),
+    /// Sign in (device flow), show or remove the sign-in, print a token.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Test the connection: get a token and make one harmless Graph call.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// File commands on OneDrive and SharePoint locations.
+    #[command(flatten)]
+    Files(FileCommand),
+}
+
+/// `graphlink auth ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Sign in with the device flow: prints a code to enter in any browser, then keeps the
+    /// (refreshed) tokens in the sign-in cache.
+    Login,
+    /// Who is signed in, with which permissions, until when (never the token unless asked).
+    Status {
+        /// Also print the access token.
+        #[arg(long)]
+        show_token: bool,
+    },
+    /// Remove the connection's stored sign-in.
+    Logout,
+    /// Print a valid access token alone on stdout (for scripts).
+    Token,
+}
+
+/// `graphlink connection ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Get a token and make one harmless Graph call; report what failed, with codes.
+    Test,
+}
+
+/// What to do when an uploaded file already exists.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Conflict {
+    /// Fail (the default): nothing is overwritten.
+    Fail,
+    /// Replace the existing file.
+    Replace,
+    /// Keep both: the new file gets a free name (`name 1.txt`).
+    Rename,
+}
+
+impl From<Conflict> for graphlink_graph::ConflictBehavior {
+    fn from(c: Conflict) -> Self {
+        match c {
+            Conflict::Fail => Self::Fail,
+            Conflict::Replace => Self::Replace,
+            Conflict::Rename => Self::Rename,
+        }
+    }
+}
+
+/// File commands. Locations: `onedrive:/path`, `onedrive://user@contoso.com/path`,
+/// `sharepoint://host/sites/Site/Library/path`, `drive://DRIVE-ID/path`.
+#[derive(Debug, Subcommand)]
+pub enum FileCommand {
+    /// List a folder (or show a file).
+    Ls {
+        /// The folder.
+        location: String,
+        /// List everything below the folder.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Show an item's metadata.
+    Stat {
+        /// The item.
+        location: String,
+    },
+    /// Download a file (or, with -r, a folder).
+    Get {
+        /// The remote file or folder.
+        source: String,
+        /// The local file or folder.
+        dest: PathBuf,
+        /// Download a folder with everything in it.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Files transferred at the same time.
+        #[arg(long, default_value_t = 4)]
+        transfers: usize,
+    },
+    /// Upload a file (or, with -r, a folder).
+    Put {
+        /// The local file or folder.
+        source: PathBuf,
+        /// The remote folder (ending in `/`) or file path.
+        dest: String,
+        /// Upload a folder with everything in it.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Files transferred at the same time.
+        #[arg(long, default_value_t = 4)]
+        transfers: usize,
+        /// What to do when a file exists.
+        #[arg(long, value_enum, default_value = "fail")]
+        conflict: Conflict,
+    },
+    /// Write a file's content to stdout.
+    Cat {
+        /// The remote file.
+        location: String,
+    },
+    /// Create a folder (and its missing parents).
+    Mkdir {
+        /// The remote folder.
+        location: String,
+    },
+    /// Move or rename an item inside a drive.
+    Mv {
+        /// The item.
+        source: String,
+        /// The new path, or an existing folder to move it into.
+        dest: String,
+    },
+    /// Delete an item (to the recycle bin).
+    Rm {
+        /// The item.
+        location: String,
+        /// Allow deleting a folder with everything in it.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Copy an item server-side (across drives too), waiting for the copy to finish.
+    Cp {
+        /// The item.
+        source: String,
+        /// The new path, or an existing folder to copy it into.
+        dest: String,
+    },
 }
 
 /// `graphlink emulator`.

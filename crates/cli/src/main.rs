@@ -2,6 +2,11 @@
 
 mod args;
 mod commands;
+mod connection;
+mod exit;
+mod location;
+mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -24,7 +29,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit::for_error(&err))
         }
     }
 }

@@ -41,14 +41,19 @@ async fn batch_runs_items_through_the_router_with_dependencies_and_throttling() 
     assert_eq!(response(&batch, "3")["status"], 200);
     assert_eq!(response(&batch, "3")["body"]["name"], "from-batch");
     assert_eq!(response(&batch, "4")["status"], 404);
-    assert_eq!(response(&batch, "4")["body"]["error"]["code"], "itemNotFound");
+    assert_eq!(
+        response(&batch, "4")["body"]["error"]["code"],
+        "itemNotFound"
+    );
     assert_eq!(response(&batch, "5")["status"], 424);
 
     // Limits and validation.
     let many: Vec<Value> = (0..21)
         .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/sites/root"}))
         .collect();
-    g.post("/$batch", json!({ "requests": many })).await.expect(400);
+    g.post("/$batch", json!({ "requests": many }))
+        .await
+        .expect(400);
     g.post(
         "/$batch",
         json!({"requests": [
@@ -93,7 +98,15 @@ async fn batch_runs_items_through_the_router_with_dependencies_and_throttling() 
 
 async fn wait_for_copy(g: &G, monitor: &str) -> Value {
     // The monitor needs no Authorization. The first poll always says inProgress.
-    let first: Value = g.http.get(monitor).send().await.unwrap().json().await.unwrap();
+    let first: Value = g
+        .http
+        .get(monitor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["status"], "inProgress");
     for _ in 0..500 {
         let resp = g.http.get(monitor).send().await.unwrap();
@@ -114,12 +127,18 @@ async fn copy_answers_202_with_a_monitor_and_copies_the_subtree() {
     let g = G::start().await;
     let d = g.adele_drive().await;
     for (path, body) in [("src/a.txt", "A"), ("src/sub/b.txt", "BB")] {
-        g.put_bytes(&format!("/drives/{d}/root:/{path}:/content"), body.as_bytes().to_vec())
-            .await
-            .expect(201);
+        g.put_bytes(
+            &format!("/drives/{d}/root:/{path}:/content"),
+            body.as_bytes().to_vec(),
+        )
+        .await
+        .expect(201);
     }
     let dest = g
-        .post(&format!("/drives/{d}/root/children"), json!({"name": "dest", "folder": {}}))
+        .post(
+            &format!("/drives/{d}/root/children"),
+            json!({"name": "dest", "folder": {}}),
+        )
         .await
         .expect(201);
     let dest_id = dest.body["id"].as_str().unwrap();
@@ -135,15 +154,23 @@ async fn copy_answers_202_with_a_monitor_and_copies_the_subtree() {
     let done = wait_for_copy(&g, &monitor).await;
     assert_eq!(done["status"], "completed");
     let new_id = done["resourceId"].as_str().unwrap();
-    let copy = g.get(&format!("/drives/{d}/items/{new_id}")).await.expect(200);
+    let copy = g
+        .get(&format!("/drives/{d}/items/{new_id}"))
+        .await
+        .expect(200);
     assert_eq!(copy.body["name"], "copied");
     assert_eq!(copy.body["parentReference"]["id"], dest_id);
     assert_eq!(
-        g.download(&format!("/drives/{d}/root:/dest/copied/sub/b.txt:/content")).await,
+        g.download(&format!("/drives/{d}/root:/dest/copied/sub/b.txt:/content"))
+            .await,
         b"BB"
     );
     // The source is untouched.
-    assert_eq!(g.download(&format!("/drives/{d}/root:/src/a.txt:/content")).await, b"A");
+    assert_eq!(
+        g.download(&format!("/drives/{d}/root:/src/a.txt:/content"))
+            .await,
+        b"A"
+    );
     // Same name again with the default (fail): 409.
     let clash = g
         .post(
@@ -165,5 +192,9 @@ async fn copy_answers_202_with_a_monitor_and_copies_the_subtree() {
         .expect(202);
     let done = wait_for_copy(&g, &started.header("location").unwrap()).await;
     assert_eq!(done["status"], "completed");
-    assert_eq!(g.download(&format!("/drives/{other}/root:/a.txt:/content")).await, b"A");
+    assert_eq!(
+        g.download(&format!("/drives/{other}/root:/a.txt:/content"))
+            .await,
+        b"A"
+    );
 }

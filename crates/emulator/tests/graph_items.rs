@@ -29,9 +29,15 @@ async fn drives_and_sites_are_addressable_every_documented_way() {
     assert!(drive.body["quota"]["total"].as_u64().unwrap() > 0);
     assert!(drive.headers.contains_key("request-id"));
     g.get(&format!("/users/{ADELE_ID}/drive")).await.expect(200);
-    assert_eq!(g.get(&format!("/drives/{id}")).await.expect(200).body["id"], id.as_str());
     assert_eq!(
-        g.get(&format!("/users/{ADELE}/drives")).await.expect(200).body["value"][0]["id"],
+        g.get(&format!("/drives/{id}")).await.expect(200).body["id"],
+        id.as_str()
+    );
+    assert_eq!(
+        g.get(&format!("/users/{ADELE}/drives"))
+            .await
+            .expect(200)
+            .body["value"][0]["id"],
         id.as_str()
     );
     g.get(&format!("/beta/drives/{id}").replace("/beta", ""))
@@ -96,6 +102,20 @@ async fn drives_and_sites_are_addressable_every_documented_way() {
     g.get(&format!("/sites/{site_id}/drive/root:/"))
         .await
         .expect(200);
+    let collection = site_id.split(',').nth(1).unwrap();
+    assert_eq!(
+        g.get(&format!("/sites/{collection}"))
+            .await
+            .expect(200)
+            .body["id"],
+        site_id.as_str()
+    );
+    assert!(g
+        .get("/sites/contoso.sharepoint.com")
+        .await
+        .expect(200)
+        .body["root"]
+        .is_object());
     let found = g.get("/sites?search=fin").await.expect(200);
     assert_eq!(found.body["value"].as_array().unwrap().len(), 1);
     assert_eq!(found.body["value"][0]["id"], site_id.as_str());
@@ -112,12 +132,21 @@ async fn drives_and_sites_are_addressable_every_documented_way() {
 async fn tokens_are_checked() {
     let g = G::start().await;
     let none = g
-        .req(Method::GET, &format!("/users/{ADELE}/drive"), None, None, &[])
+        .req(
+            Method::GET,
+            &format!("/users/{ADELE}/drive"),
+            None,
+            None,
+            &[],
+        )
         .await
         .expect(401);
     assert_eq!(none.codes().0, "InvalidAuthenticationToken");
     assert_eq!(none.body["error"]["message"], "Access token is empty.");
-    assert!(none.header("www-authenticate").unwrap().starts_with("Bearer"));
+    assert!(none
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer"));
     assert!(none.body["error"]["innerError"]["request-id"].is_string());
     let expired = g.expired_token();
     let old = g
@@ -146,7 +175,10 @@ async fn names_with_special_characters_round_trip() {
     ];
     for (i, name) in names.iter().enumerate() {
         let path = format!("/drives/{d}/root:/x y/{}:/content", enc(name));
-        let created = g.put_bytes(&path, format!("body {i}").into_bytes()).await.expect(201);
+        let created = g
+            .put_bytes(&path, format!("body {i}").into_bytes())
+            .await
+            .expect(201);
         assert_eq!(created.body["name"], *name);
         assert_eq!(
             created.body["parentReference"]["path"],
@@ -158,8 +190,11 @@ async fn names_with_special_characters_round_trip() {
             .expect(200);
         assert_eq!(got.body["id"], created.body["id"]);
         assert_eq!(
-            g.download(&format!("/drives/{d}/items/{}/content", got.body["id"].as_str().unwrap()))
-                .await,
+            g.download(&format!(
+                "/drives/{d}/items/{}/content",
+                got.body["id"].as_str().unwrap()
+            ))
+            .await,
             format!("body {i}").into_bytes()
         );
         // The other documented form: items/{parent}:/{name}:/content.
@@ -173,7 +208,10 @@ async fn names_with_special_characters_round_trip() {
             .expect(200);
         assert_eq!(again.body["id"], created.body["id"]);
     }
-    let list = g.get(&format!("/drives/{d}/root:/x y:/children")).await.expect(200);
+    let list = g
+        .get(&format!("/drives/{d}/root:/x y:/children"))
+        .await
+        .expect(200);
     let mut listed: Vec<&str> = list.body["value"]
         .as_array()
         .unwrap()
@@ -190,7 +228,14 @@ async fn names_with_special_characters_round_trip() {
             .put_bytes(&format!("/drives/{d}/root:/{}:/content", enc(bad)), vec![1])
             .await
             .expect(400);
-        assert!(r.body["error"]["message"].as_str().unwrap().contains("not valid"), "{:#}", r.body);
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not valid"),
+            "{:#}",
+            r.body
+        );
     }
     // An SDK that encodes the whole item id (`root:/x:`) as one segment works too.
     let sdk = g
@@ -205,9 +250,12 @@ async fn children_page_with_absolute_next_links() {
     let g = G::start().await;
     let d = g.adele_drive().await;
     for i in 0..25 {
-        g.put_bytes(&format!("/drives/{d}/root:/many/f{i:02}.txt:/content"), vec![i as u8])
-            .await
-            .expect(201);
+        g.put_bytes(
+            &format!("/drives/{d}/root:/many/f{i:02}.txt:/content"),
+            vec![i as u8],
+        )
+        .await
+        .expect(201);
     }
     let mut names = Vec::new();
     let mut url = format!("/drives/{d}/root:/many:/children?$top=10");
@@ -233,7 +281,9 @@ async fn children_page_with_absolute_next_links() {
     assert_eq!(names, want);
     // Descending order, and the settings' default page size.
     let desc = g
-        .get(&format!("/drives/{d}/root:/many:/children?$orderby=name%20desc&$top=3"))
+        .get(&format!(
+            "/drives/{d}/root:/many:/children?$orderby=name%20desc&$top=3"
+        ))
         .await
         .expect(200);
     assert_eq!(desc.body["value"][0]["name"], "f24.txt");
@@ -245,7 +295,10 @@ async fn children_page_with_absolute_next_links() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let first = g.get(&format!("/drives/{d}/root:/many:/children")).await.expect(200);
+    let first = g
+        .get(&format!("/drives/{d}/root:/many:/children"))
+        .await
+        .expect(200);
     assert_eq!(first.body["value"].as_array().unwrap().len(), 7);
     let folder = g.get(&format!("/drives/{d}/root:/many")).await.expect(200);
     assert_eq!(folder.body["folder"]["childCount"], 25);
@@ -256,9 +309,7 @@ async fn children_page_with_absolute_next_links() {
 async fn folders_moves_deletes_and_conflicts() {
     let g = G::start().await;
     let d = g.adele_drive().await;
-    let make = |name: &str, behaviour: &str| {
-        json!({"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": behaviour})
-    };
+    let make = |name: &str, behaviour: &str| json!({"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": behaviour});
     let f = g
         .post(&format!("/drives/{d}/root/children"), make("F", "fail"))
         .await
@@ -275,37 +326,60 @@ async fn folders_moves_deletes_and_conflicts() {
         .expect(201);
     assert_eq!(renamed.body["name"], "F 1");
     let fid = f.body["id"].as_str().unwrap().to_string();
-    g.put_bytes(&format!("/drives/{d}/items/{fid}:/a.txt:/content"), b"abc".to_vec())
-        .await
-        .expect(201);
+    g.put_bytes(
+        &format!("/drives/{d}/items/{fid}:/a.txt:/content"),
+        b"abc".to_vec(),
+    )
+    .await
+    .expect(201);
 
     // Simple upload conflict behaviours.
     let file = format!("/drives/{d}/root:/F/a.txt:/content");
     let fail = g
-        .put_bytes(&format!("{file}?@microsoft.graph.conflictBehavior=fail"), b"x".to_vec())
+        .put_bytes(
+            &format!("{file}?@microsoft.graph.conflictBehavior=fail"),
+            b"x".to_vec(),
+        )
         .await
         .expect(409);
     assert_eq!(fail.codes().0, "nameAlreadyExists");
     let ren = g
-        .put_bytes(&format!("{file}?@microsoft.graph.conflictBehavior=rename"), b"x".to_vec())
+        .put_bytes(
+            &format!("{file}?@microsoft.graph.conflictBehavior=rename"),
+            b"x".to_vec(),
+        )
         .await
         .expect(201);
     assert_eq!(ren.body["name"], "a 1.txt");
-    let before = g.get(&format!("/drives/{d}/root:/F/a.txt")).await.expect(200);
+    let before = g
+        .get(&format!("/drives/{d}/root:/F/a.txt"))
+        .await
+        .expect(200);
     let rep = g.put_bytes(&file, b"replaced".to_vec()).await.expect(200);
     assert_eq!(rep.body["id"], before.body["id"]);
     assert_ne!(rep.body["eTag"], before.body["eTag"]);
     assert_ne!(rep.body["cTag"], before.body["cTag"]);
     let empty = g
-        .put_bytes(&format!("/drives/{d}/root:/deep/er/empty.bin:/content"), Vec::new())
+        .put_bytes(
+            &format!("/drives/{d}/root:/deep/er/empty.bin:/content"),
+            Vec::new(),
+        )
         .await
         .expect(201);
     assert_eq!(empty.body["size"], 0);
-    assert_eq!(empty.body["file"]["hashes"]["quickXorHash"], "AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
-    g.get(&format!("/drives/{d}/root:/deep/er")).await.expect(200);
+    assert_eq!(
+        empty.body["file"]["hashes"]["quickXorHash"],
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    );
+    g.get(&format!("/drives/{d}/root:/deep/er"))
+        .await
+        .expect(200);
 
     // PATCH: rename + move with If-Match.
-    let a = g.get(&format!("/drives/{d}/root:/F/a.txt")).await.expect(200);
+    let a = g
+        .get(&format!("/drives/{d}/root:/F/a.txt"))
+        .await
+        .expect(200);
     let aid = a.body["id"].as_str().unwrap().to_string();
     let etag = a.body["eTag"].as_str().unwrap().to_string();
     assert!(etag.starts_with("\"{") && etag.ends_with(",2\""), "{etag}");
@@ -329,14 +403,26 @@ async fn folders_moves_deletes_and_conflicts() {
         .expect(200);
     assert_eq!(moved.body["name"], "b.txt");
     assert_eq!(moved.body["parentReference"]["id"], target);
-    assert_eq!(moved.body["parentReference"]["path"], format!("/drives/{d}/root:/F%201"));
-    g.get(&format!("/drives/{d}/root:/F/a.txt")).await.expect(404);
-    // Name clash on move, move into itself, across drives.
-    g.put_bytes(&format!("/drives/{d}/root:/F 1/c.txt:/content"), b"c".to_vec())
+    assert_eq!(
+        moved.body["parentReference"]["path"],
+        format!("/drives/{d}/root:/F%201")
+    );
+    g.get(&format!("/drives/{d}/root:/F/a.txt"))
         .await
-        .expect(201);
+        .expect(404);
+    // Name clash on move, move into itself, across drives.
+    g.put_bytes(
+        &format!("/drives/{d}/root:/F 1/c.txt:/content"),
+        b"c".to_vec(),
+    )
+    .await
+    .expect(201);
     let clash = g
-        .patch(&format!("/drives/{d}/items/{aid}"), json!({"name": "C.TXT"}), &[])
+        .patch(
+            &format!("/drives/{d}/items/{aid}"),
+            json!({"name": "C.TXT"}),
+            &[],
+        )
         .await
         .expect(409);
     assert_eq!(clash.codes().0, "nameAlreadyExists");
@@ -363,7 +449,10 @@ async fn folders_moves_deletes_and_conflicts() {
         )
         .await
         .expect(400);
-    assert!(across.body["error"]["message"].as_str().unwrap().contains("across drives"));
+    assert!(across.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("across drives"));
     // fileSystemInfo is client-settable.
     let fsi = g
         .patch(
@@ -373,7 +462,10 @@ async fn folders_moves_deletes_and_conflicts() {
         )
         .await
         .expect(200);
-    assert_eq!(fsi.body["fileSystemInfo"]["lastModifiedDateTime"], "2020-01-02T03:04:05Z");
+    assert_eq!(
+        fsi.body["fileSystemInfo"]["lastModifiedDateTime"],
+        "2020-01-02T03:04:05Z"
+    );
 
     // DELETE with If-Match.
     let cur = fsi.body["eTag"].as_str().unwrap().to_string();
@@ -385,8 +477,12 @@ async fn folders_moves_deletes_and_conflicts() {
         .expect(204);
     g.get(&format!("/drives/{d}/items/{aid}")).await.expect(404);
     // Deleting a folder removes its subtree.
-    g.delete(&format!("/drives/{d}/items/{fid}"), &[]).await.expect(204);
+    g.delete(&format!("/drives/{d}/items/{fid}"), &[])
+        .await
+        .expect(204);
     let paths = g.paths(&d).await;
     assert!(paths.iter().all(|p| !p.starts_with("/F/")), "{paths:?}");
-    g.delete(&format!("/drives/{d}/root"), &[]).await.expect(403);
+    g.delete(&format!("/drives/{d}/root"), &[])
+        .await
+        .expect(403);
 }

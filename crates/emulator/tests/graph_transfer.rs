@@ -49,58 +49,111 @@ async fn downloads_redirect_to_preauthenticated_urls_with_ranges() {
     let d = g.adele_drive().await;
     let body = data(1000, 1);
     let item = g
-        .put_bytes(&format!("/drives/{d}/root:/dl/file.bin:/content"), body.clone())
+        .put_bytes(
+            &format!("/drives/{d}/root:/dl/file.bin:/content"),
+            body.clone(),
+        )
         .await
         .expect(201);
-    assert_eq!(item.body["file"]["hashes"]["quickXorHash"], quick_xor_base64(&body));
+    assert_eq!(
+        item.body["file"]["hashes"]["quickXorHash"],
+        quick_xor_base64(&body)
+    );
     assert_eq!(item.body["size"], 1000);
     let id = item.body["id"].as_str().unwrap();
-    let redirect = g.get(&format!("/drives/{d}/items/{id}/content")).await.expect(302);
+    let redirect = g
+        .get(&format!("/drives/{d}/items/{id}/content"))
+        .await
+        .expect(302);
     let location = redirect.header("location").unwrap();
     assert!(location.starts_with(&format!("{}/_download/", g.base())));
     // No Authorization on the pre-authenticated URL.
-    let full = G::answer(g.http.get(&location).send().await.unwrap()).await.expect(200);
+    let full = G::answer(g.http.get(&location).send().await.unwrap())
+        .await
+        .expect(200);
     assert_eq!(full.bytes, body);
     assert_eq!(full.header("accept-ranges").as_deref(), Some("bytes"));
     let part = G::answer(
-        g.http.get(&location).header("range", "bytes=2-5").send().await.unwrap(),
+        g.http
+            .get(&location)
+            .header("range", "bytes=2-5")
+            .send()
+            .await
+            .unwrap(),
     )
     .await
     .expect(206);
     assert_eq!(part.bytes, body[2..=5]);
-    assert_eq!(part.header("content-range").as_deref(), Some("bytes 2-5/1000"));
+    assert_eq!(
+        part.header("content-range").as_deref(),
+        Some("bytes 2-5/1000")
+    );
     let tail = G::answer(
-        g.http.get(&location).header("range", "bytes=990-").send().await.unwrap(),
+        g.http
+            .get(&location)
+            .header("range", "bytes=990-")
+            .send()
+            .await
+            .unwrap(),
     )
     .await
     .expect(206);
     assert_eq!(tail.bytes, body[990..]);
     let suffix = G::answer(
-        g.http.get(&location).header("range", "bytes=-3").send().await.unwrap(),
+        g.http
+            .get(&location)
+            .header("range", "bytes=-3")
+            .send()
+            .await
+            .unwrap(),
     )
     .await
     .expect(206);
     assert_eq!(suffix.bytes, body[997..]);
     let beyond = G::answer(
-        g.http.get(&location).header("range", "bytes=5000-").send().await.unwrap(),
+        g.http
+            .get(&location)
+            .header("range", "bytes=5000-")
+            .send()
+            .await
+            .unwrap(),
     )
     .await
     .expect(416);
-    assert_eq!(beyond.header("content-range").as_deref(), Some("bytes */1000"));
+    assert_eq!(
+        beyond.header("content-range").as_deref(),
+        Some("bytes */1000")
+    );
     // The item's own downloadUrl works too; a tampered one does not.
     let dl = item.body["@microsoft.graph.downloadUrl"].as_str().unwrap();
-    assert_eq!(g.http.get(dl).send().await.unwrap().bytes().await.unwrap(), body);
+    assert_eq!(
+        g.http.get(dl).send().await.unwrap().bytes().await.unwrap(),
+        body
+    );
     let tampered = format!("{}x", &location[..location.len() - 1]);
     assert_eq!(g.http.get(tampered).send().await.unwrap().status(), 401);
     // Folders have no content.
-    g.get(&format!("/drives/{d}/root:/dl:/content")).await.expect(400);
+    g.get(&format!("/drives/{d}/root:/dl:/content"))
+        .await
+        .expect(400);
     // Expired links answer 401; asking /content again gives a fresh one.
     settings(&g, json!({"download_url_lifetime_secs": 0})).await;
-    let stale = g.get(&format!("/drives/{d}/items/{id}/content")).await.expect(302);
-    let resp = g.http.get(stale.header("location").unwrap()).send().await.unwrap();
+    let stale = g
+        .get(&format!("/drives/{d}/items/{id}/content"))
+        .await
+        .expect(302);
+    let resp = g
+        .http
+        .get(stale.header("location").unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     settings(&g, json!({"download_url_lifetime_secs": 3600})).await;
-    assert_eq!(g.download(&format!("/drives/{d}/items/{id}/content")).await, body);
+    assert_eq!(
+        g.download(&format!("/drives/{d}/items/{id}/content")).await,
+        body
+    );
 }
 
 #[tokio::test]
@@ -132,15 +185,21 @@ async fn upload_session_enforces_every_rule() {
     let bare = G::answer(g.http.put(&url).body(vec![1, 2, 3]).send().await.unwrap()).await;
     assert_eq!(bare.status, 400);
     // Non-final fragments must be multiples of 320 KiB.
-    let odd = fragment(&g, &url, &body[..1000], 0, total).await.expect(416);
+    let odd = fragment(&g, &url, &body[..1000], 0, total)
+        .await
+        .expect(416);
     assert_eq!(odd.codes(), ("invalidRange".into(), "invalidRange".into()));
     // Fragments must come in order.
-    let first = fragment(&g, &url, &body[..UNIT], 0, total).await.expect(202);
+    let first = fragment(&g, &url, &body[..UNIT], 0, total)
+        .await
+        .expect(202);
     assert_eq!(
         first.body["nextExpectedRanges"],
         json!([format!("{UNIT}-{}", total - 1)])
     );
-    let again = fragment(&g, &url, &body[..UNIT], 0, total).await.expect(416);
+    let again = fragment(&g, &url, &body[..UNIT], 0, total)
+        .await
+        .expect(416);
     assert_eq!(again.codes().1, "fragmentOverlap");
     let ahead = fragment(&g, &url, &body[2 * UNIT..3 * UNIT], 2 * UNIT, total)
         .await
@@ -151,7 +210,9 @@ async fn upload_session_enforces_every_rule() {
         .expect(416);
     assert_eq!(other_total.codes().1, "invalidRange");
     // The status tells where to resume.
-    let status = G::answer(g.http.get(&url).send().await.unwrap()).await.expect(200);
+    let status = G::answer(g.http.get(&url).send().await.unwrap())
+        .await
+        .expect(200);
     assert_eq!(
         status.body["nextExpectedRanges"],
         json!([format!("{UNIT}-{}", total - 1)])
@@ -164,20 +225,29 @@ async fn upload_session_enforces_every_rule() {
         .expect(201);
     assert_eq!(done.body["name"], "big.bin");
     assert_eq!(done.body["size"], total as u64);
-    assert_eq!(done.body["file"]["hashes"]["quickXorHash"], quick_xor_base64(&body));
+    assert_eq!(
+        done.body["file"]["hashes"]["quickXorHash"],
+        quick_xor_base64(&body)
+    );
     assert_eq!(
         done.body["fileSystemInfo"]["lastModifiedDateTime"],
         "2021-05-06T07:08:09Z"
     );
     assert_eq!(
-        g.download(&format!("/drives/{d}/root:/up/big.bin:/content")).await,
+        g.download(&format!("/drives/{d}/root:/up/big.bin:/content"))
+            .await,
         body
     );
     // The session is over.
     assert_eq!(g.http.get(&url).send().await.unwrap().status(), 404);
 
     // Fragments of 60 MiB or more are refused.
-    let url = session(&g, &format!("/drives/{d}/root:/up/huge.bin:/createUploadSession"), json!({})).await;
+    let url = session(
+        &g,
+        &format!("/drives/{d}/root:/up/huge.bin:/createUploadSession"),
+        json!({}),
+    )
+    .await;
     let resp = g
         .http
         .put(&url)
@@ -198,24 +268,41 @@ async fn upload_session_conflicts_commit_and_expiry() {
     let g = G::start().await;
     let d = g.adele_drive().await;
     let small = data(500, 3);
-    g.put_bytes(&format!("/drives/{d}/root:/c/x.bin:/content"), b"old".to_vec())
-        .await
-        .expect(201);
+    g.put_bytes(
+        &format!("/drives/{d}/root:/c/x.bin:/content"),
+        b"old".to_vec(),
+    )
+    .await
+    .expect(201);
     // fail (the default) on an existing name: 409 at creation.
     let early = g
-        .post(&format!("/drives/{d}/root:/c/x.bin:/createUploadSession"), json!({}))
+        .post(
+            &format!("/drives/{d}/root:/c/x.bin:/createUploadSession"),
+            json!({}),
+        )
         .await
         .expect(409);
     assert_eq!(early.codes().0, "nameAlreadyExists");
     // fail when the name appears while uploading: 409 at commit.
-    let url = session(&g, &format!("/drives/{d}/root:/c/y.bin:/createUploadSession"), json!({})).await;
-    g.put_bytes(&format!("/drives/{d}/root:/c/y.bin:/content"), b"racer".to_vec())
-        .await
-        .expect(201);
+    let url = session(
+        &g,
+        &format!("/drives/{d}/root:/c/y.bin:/createUploadSession"),
+        json!({}),
+    )
+    .await;
+    g.put_bytes(
+        &format!("/drives/{d}/root:/c/y.bin:/content"),
+        b"racer".to_vec(),
+    )
+    .await
+    .expect(201);
     let late = fragment(&g, &url, &small, 0, small.len()).await.expect(409);
     assert_eq!(late.codes().0, "nameAlreadyExists");
     // replace keeps the id; rename picks a free name.
-    let before = g.get(&format!("/drives/{d}/root:/c/x.bin")).await.expect(200);
+    let before = g
+        .get(&format!("/drives/{d}/root:/c/x.bin"))
+        .await
+        .expect(200);
     let url = session(
         &g,
         &format!("/drives/{d}/root:/c/x.bin:/createUploadSession"),
@@ -242,9 +329,17 @@ async fn upload_session_conflicts_commit_and_expiry() {
     .await;
     fragment(&g, &url, &small, 0, small.len()).await.expect(201);
     let id = before.body["id"].as_str().unwrap();
-    let url = session(&g, &format!("/drives/{d}/items/{id}/createUploadSession"), json!({})).await;
+    let url = session(
+        &g,
+        &format!("/drives/{d}/items/{id}/createUploadSession"),
+        json!({}),
+    )
+    .await;
     fragment(&g, &url, b"new content", 0, 11).await.expect(200);
-    assert_eq!(g.download(&format!("/drives/{d}/items/{id}/content")).await, b"new content");
+    assert_eq!(
+        g.download(&format!("/drives/{d}/items/{id}/content")).await,
+        b"new content"
+    );
 
     // deferCommit: all bytes in, nothing visible until POST.
     let url = session(
@@ -255,14 +350,25 @@ async fn upload_session_conflicts_commit_and_expiry() {
     .await;
     let all = fragment(&g, &url, &small, 0, small.len()).await.expect(202);
     assert_eq!(all.body["nextExpectedRanges"], json!([]));
-    g.get(&format!("/drives/{d}/root:/c/deferred.bin")).await.expect(404);
-    let committed = G::answer(g.http.post(&url).send().await.unwrap()).await.expect(201);
+    g.get(&format!("/drives/{d}/root:/c/deferred.bin"))
+        .await
+        .expect(404);
+    let committed = G::answer(g.http.post(&url).send().await.unwrap())
+        .await
+        .expect(201);
     assert_eq!(committed.body["name"], "deferred.bin");
-    g.get(&format!("/drives/{d}/root:/c/deferred.bin")).await.expect(200);
+    g.get(&format!("/drives/{d}/root:/c/deferred.bin"))
+        .await
+        .expect(200);
 
     // Expired sessions are gone (404).
     settings(&g, json!({"upload_session_lifetime_secs": 0})).await;
-    let url = session(&g, &format!("/drives/{d}/root:/c/late.bin:/createUploadSession"), json!({})).await;
+    let url = session(
+        &g,
+        &format!("/drives/{d}/root:/c/late.bin:/createUploadSession"),
+        json!({}),
+    )
+    .await;
     let gone = fragment(&g, &url, &small, 0, small.len()).await.expect(404);
     assert_eq!(gone.codes().0, "itemNotFound");
 }
@@ -282,7 +388,12 @@ async fn a_large_upload_session_and_download_keep_memory_flat() {
     const FRAG: usize = 32 * UNIT; // 10 MiB
     let g = G::start().await;
     let d = g.adele_drive().await;
-    let url = session(&g, &format!("/drives/{d}/root:/large.bin:/createUploadSession"), json!({})).await;
+    let url = session(
+        &g,
+        &format!("/drives/{d}/root:/large.bin:/createUploadSession"),
+        json!({}),
+    )
+    .await;
     let before = rss_kib();
     let mut hash = QuickXor::new();
     let mut start = 0;
@@ -300,8 +411,16 @@ async fn a_large_upload_session_and_download_keep_memory_flat() {
     let want = hash.finish_base64();
     assert_eq!(done.body["file"]["hashes"]["quickXorHash"], want.as_str());
     // Download it back as a stream.
-    let redirect = g.get(&format!("/drives/{d}/root:/large.bin:/content")).await.expect(302);
-    let resp = g.http.get(redirect.header("location").unwrap()).send().await.unwrap();
+    let redirect = g
+        .get(&format!("/drives/{d}/root:/large.bin:/content"))
+        .await
+        .expect(302);
+    let resp = g
+        .http
+        .get(redirect.header("location").unwrap())
+        .send()
+        .await
+        .unwrap();
     let mut stream = resp.bytes_stream();
     let mut back = QuickXor::new();
     while let Some(chunk) = stream.next().await {
@@ -310,7 +429,10 @@ async fn a_large_upload_session_and_download_keep_memory_flat() {
     assert_eq!(back.len(), TOTAL as u64);
     assert_eq!(back.finish_base64(), want);
     let grown_mib = rss_kib().saturating_sub(before) / 1024;
-    eprintln!("RSS grew by {grown_mib} MiB (before: {} MiB)", before / 1024);
+    eprintln!(
+        "RSS grew by {grown_mib} MiB (before: {} MiB)",
+        before / 1024
+    );
     assert!(
         grown_mib < 96,
         "memory grew by {grown_mib} MiB while moving 256 MiB each way"

@@ -23,6 +23,8 @@ pub struct Settings {
     pub simple_upload_limit: u64,
     /// Upload session fragment size: a multiple of 320 KiB below 60 MiB (default 10 MiB).
     pub upload_chunk_size: u64,
+    /// Longest time one upload fragment may take to send (a stalled upload is cut and resumed).
+    pub fragment_timeout: Duration,
     /// Consecutive failed attempts without progress tolerated while resuming a transfer.
     pub max_resume_attempts: u32,
     /// How many times an upload starts a new session after the old one vanished (404).
@@ -39,6 +41,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(120),
             simple_upload_limit: 4 * 1024 * 1024,
             upload_chunk_size: 32 * UPLOAD_FRAGMENT_UNIT,
+            fragment_timeout: Duration::from_secs(600),
             max_resume_attempts: 8,
             max_session_restarts: 2,
             max_url_refreshes: 3,

@@ -103,6 +103,12 @@ impl Req {
         self
     }
 
+    /// Sets the total timeout.
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Removes the total timeout (content transfers; the read timeout still applies).
     pub(crate) fn no_timeout(mut self) -> Self {
         self.timeout = None;

@@ -65,6 +65,7 @@ async fn a_folder_of_many_files_round_trips_under_throttling_and_cut_connections
         {"path": "^/v1\\.0/drives/", "fault": {"kind": "status", "status": 429, "retry_after": "0.05"}, "probability": 0.1},
         {"path": "^/v1\\.0/drives/", "fault": {"kind": "status", "status": 503, "retry_after": "0.02"}, "probability": 0.1},
         {"path": "^/v1\\.0/drives/", "fault": {"kind": "cut_response", "after_bytes": 0}, "probability": 0.03},
+        {"path": ":/content", "methods": ["PUT"], "fault": {"kind": "cut_request", "after_bytes": 10}, "probability": 0.05},
         {"path": "^/_download/", "fault": {"kind": "cut_response", "after_bytes": 50}, "probability": 0.1}
     ]))
     .await;

@@ -21,9 +21,11 @@ mod validate;
 pub use usage::{dependencies, references, runnable, usage, Reference, Usage};
 pub use validate::{validate, validate_with, ValidateOptions};
 pub mod coordinator;
-pub mod storage;
 pub mod notify;
 mod process;
 mod run;
+pub mod storage;
 
-pub use run::{run, Node, NodeOptions, NodeStatus, PollReport, StorageFactory, WorkflowState, WorkflowStatus};
+pub use run::{
+    run, Node, NodeOptions, NodeStatus, PollReport, StorageFactory, WorkflowState, WorkflowStatus,
+};

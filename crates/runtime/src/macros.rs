@@ -128,9 +128,9 @@ pub fn parse(text: &str) -> Result<Template, String> {
     while let Some(pos) = rest.find('$') {
         lit.push_str(&rest[..pos]);
         let after = &rest[pos..];
-        if after.starts_with("$${") {
+        if let Some(r) = after.strip_prefix("$${") {
             lit.push_str("${");
-            rest = &after[3..];
+            rest = r;
         } else if let Some(body) = after.strip_prefix("${") {
             let end = body
                 .find('}')
@@ -163,7 +163,9 @@ fn parse_macro(inner: &str) -> Result<Macro, String> {
     let arg = |prefix: &str| -> Result<String, String> {
         let v = inner[prefix.len()..].trim();
         if v.is_empty() {
-            Err(format!("macro '${{{inner}}}' needs a name after '{prefix}'"))
+            Err(format!(
+                "macro '${{{inner}}}' needs a name after '{prefix}'"
+            ))
         } else {
             Ok(v.to_string())
         }
@@ -204,7 +206,9 @@ fn parse_macro(inner: &str) -> Result<Macro, String> {
 
 fn check_date_format(format: &str) -> Result<(), String> {
     if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
-        Err(format!("invalid date format '{format}' (strftime, e.g. %Y-%m-%d)"))
+        Err(format!(
+            "invalid date format '{format}' (strftime, e.g. %Y-%m-%d)"
+        ))
     } else {
         Ok(())
     }
@@ -271,9 +275,14 @@ impl Template {
         for p in &self.parts {
             let resolved = match p {
                 Part::Macro(Macro::Env(name)) => match (values.env)(name) {
-                    Some(v) => Part::Lit { text: v, secret: false },
+                    Some(v) => Part::Lit {
+                        text: v,
+                        secret: false,
+                    },
                     None => {
-                        errors.push(format!("environment variable '{name}' (in ${{env:{name}}}) is not set"));
+                        errors.push(format!(
+                            "environment variable '{name}' (in ${{env:{name}}}) is not set"
+                        ));
                         continue;
                     }
                 },
@@ -330,13 +339,17 @@ impl Template {
                 }
                 Part::Macro(m) => {
                     let Some(f) = file else {
-                        return Err(format!("{m} has no value here (only per-file settings may use it)"));
+                        return Err(format!(
+                            "{m} has no value here (only per-file settings may use it)"
+                        ));
                     };
                     match m {
                         Macro::File(FileField::Name) => s.push_str(&f.name),
                         Macro::File(FileField::Path) => s.push_str(&f.path),
                         Macro::File(FileField::Size) => s.push_str(&f.size.to_string()),
-                        Macro::File(FileField::Stem) => s.push_str(crate::naming::split_ext(&f.name).0),
+                        Macro::File(FileField::Stem) => {
+                            s.push_str(crate::naming::split_ext(&f.name).0)
+                        }
                         Macro::File(FileField::Ext) => {
                             s.push_str(crate::naming::split_ext(&f.name).1.trim_start_matches('.'))
                         }
@@ -377,7 +390,9 @@ mod tests {
     fn errors() {
         assert!(parse("${nope}").unwrap_err().contains("unknown macro"));
         assert!(parse("${env:X").unwrap_err().contains("unterminated"));
-        assert!(parse("${date:%Q}").unwrap_err().contains("invalid date format"));
+        assert!(parse("${date:%Q}")
+            .unwrap_err()
+            .contains("invalid date format"));
         assert!(parse("${env:}").is_err());
     }
 

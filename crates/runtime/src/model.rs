@@ -111,7 +111,10 @@ pub struct AssetMeta {
 impl AssetMeta {
     /// The location of a field, or of the asset when the field was not written.
     pub fn field_location(&self, field: &str) -> Location {
-        self.fields.get(field).cloned().unwrap_or_else(|| self.location.clone())
+        self.fields
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| self.location.clone())
     }
 
     /// Whether a node with `roles` may use this asset.
@@ -236,9 +239,8 @@ impl StorageSetting {
     pub fn connection(&self) -> Option<&str> {
         match self {
             StorageSetting::Local { .. } => None,
-            StorageSetting::OneDrive { connection, .. } | StorageSetting::SharePoint { connection, .. } => {
-                Some(connection)
-            }
+            StorageSetting::OneDrive { connection, .. }
+            | StorageSetting::SharePoint { connection, .. } => Some(connection),
         }
     }
 }
@@ -560,7 +562,9 @@ impl Service {
     /// The conversation names it knows (`None` = any).
     pub fn conversations(&self) -> Option<Vec<&str>> {
         match &self.kind {
-            ServiceKind::Teams { channels, chats, .. } => Some(
+            ServiceKind::Teams {
+                channels, chats, ..
+            } => Some(
                 channels
                     .iter()
                     .map(|c| c.name.as_str())

@@ -30,7 +30,9 @@ pub struct LogNotifier {
 impl LogNotifier {
     /// A log notifier for service `service`.
     pub fn new(service: impl Into<String>) -> Self {
-        Self { service: service.into() }
+        Self {
+            service: service.into(),
+        }
     }
 }
 

@@ -54,5 +54,9 @@ impl fmt::Display for Problem {
 
 /// Renders problems one per line.
 pub fn render_problems(problems: &[Problem]) -> String {
-    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

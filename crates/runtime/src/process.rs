@@ -29,9 +29,18 @@ pub(crate) async fn run_into(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| Error::Command(format!("cannot start '{program}': {e}")))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| Error::Command("no stdin".into()))?;
-    let mut stdout = child.stdout.take().ok_or_else(|| Error::Command("no stdout".into()))?;
-    let mut stderr = child.stderr.take().ok_or_else(|| Error::Command("no stderr".into()))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| Error::Command("no stdin".into()))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error::Command("no stdout".into()))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| Error::Command("no stderr".into()))?;
     let feed = async move {
         let r = tokio::io::copy(&mut input, &mut stdin).await;
         drop(stdin);
@@ -49,23 +58,42 @@ pub(crate) async fn run_into(
         buf
     };
     let work = async {
-        let (fed, written, err_text) = tokio::join!(feed, sink.write(path, &mut stdout), collect_err);
-        let status = child.wait().await.map_err(|e| Error::Command(format!("waiting for '{program}': {e}")))?;
+        let (fed, written, err_text) =
+            tokio::join!(feed, sink.write(path, &mut stdout), collect_err);
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| Error::Command(format!("waiting for '{program}': {e}")))?;
         if !status.success() {
             let text = String::from_utf8_lossy(&err_text);
-            let tail: String = text.trim().chars().rev().take(500).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = text
+                .trim()
+                .chars()
+                .rev()
+                .take(500)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             return Err(Error::Command(format!(
                 "'{program}' failed ({status}){}",
-                if tail.is_empty() { String::new() } else { format!(": {tail}") }
+                if tail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {tail}")
+                }
             )));
         }
         fed?;
         written
     };
     match timeout {
-        Some(t) => tokio::time::timeout(t, work)
-            .await
-            .map_err(|_| Error::Command(format!("'{program}' did not finish within {}", humantime::format_duration(t))))?,
+        Some(t) => tokio::time::timeout(t, work).await.map_err(|_| {
+            Error::Command(format!(
+                "'{program}' did not finish within {}",
+                humantime::format_duration(t)
+            ))
+        })?,
         None => work.await,
     }
 }

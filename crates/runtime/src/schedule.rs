@@ -180,7 +180,11 @@ impl Throttle {
         if (self.started.len() as u32) < max {
             Ok(())
         } else {
-            Err(self.started.front().map(|t| *t + self.period).unwrap_or(now))
+            Err(self
+                .started
+                .front()
+                .map(|t| *t + self.period)
+                .unwrap_or(now))
         }
     }
 

@@ -46,7 +46,9 @@ pub struct KeyPair {
 
 impl fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyPair").field("recipient", &self.recipient()).finish_non_exhaustive()
+        f.debug_struct("KeyPair")
+            .field("recipient", &self.recipient())
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,14 +67,24 @@ impl KeyPair {
 
     /// Reads a private key file (lines starting with `#` are comments).
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("reading the private key", path, e))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io("reading the private key", path, e))?;
         let line = text
             .lines()
             .map(str::trim)
             .find(|l| l.starts_with("AGE-SECRET-KEY-"))
-            .ok_or_else(|| Error::Secret(format!("'{}' holds no age private key (AGE-SECRET-KEY-...)", path.display())))?;
-        let identity = age::x25519::Identity::from_str(line)
-            .map_err(|_| Error::Secret(format!("'{}' holds an invalid age private key", path.display())))?;
+            .ok_or_else(|| {
+                Error::Secret(format!(
+                    "'{}' holds no age private key (AGE-SECRET-KEY-...)",
+                    path.display()
+                ))
+            })?;
+        let identity = age::x25519::Identity::from_str(line).map_err(|_| {
+            Error::Secret(format!(
+                "'{}' holds an invalid age private key",
+                path.display()
+            ))
+        })?;
         Ok(Self { identity })
     }
 
@@ -97,10 +109,17 @@ impl KeyPair {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut file = opts.open(path).map_err(|e| Error::io("creating the private key file", path, e))?;
+        let mut file = opts
+            .open(path)
+            .map_err(|e| Error::io("creating the private key file", path, e))?;
         let secret = self.identity.to_string();
-        let text = format!("# graphlink secret key\n# public key: {}\n{}\n", self.recipient(), secret.expose_secret());
-        file.write_all(text.as_bytes()).map_err(|e| Error::io("writing", path, e))?;
+        let text = format!(
+            "# graphlink secret key\n# public key: {}\n{}\n",
+            self.recipient(),
+            secret.expose_secret()
+        );
+        file.write_all(text.as_bytes())
+            .map_err(|e| Error::io("writing", path, e))?;
         Ok(())
     }
 
@@ -113,8 +132,11 @@ impl KeyPair {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|_| Error::Secret("the stored value is not valid base64".into()))?;
-        let plain = age::decrypt(&self.identity, &bytes)
-            .map_err(|e| Error::Secret(format!("cannot decrypt ({e}): was it encrypted to another key?")))?;
+        let plain = age::decrypt(&self.identity, &bytes).map_err(|e| {
+            Error::Secret(format!(
+                "cannot decrypt ({e}): was it encrypted to another key?"
+            ))
+        })?;
         String::from_utf8(plain)
             .map(SecretValue)
             .map_err(|_| Error::Secret("the decrypted value is not UTF-8".into()))
@@ -125,7 +147,8 @@ impl KeyPair {
 pub fn encrypt(recipient: &str, value: &str) -> Result<String> {
     let r = age::x25519::Recipient::from_str(recipient.trim())
         .map_err(|e| Error::Secret(format!("invalid recipient '{}': {e}", recipient.trim())))?;
-    let bytes = age::encrypt(&r, value.as_bytes()).map_err(|e| Error::Secret(format!("cannot encrypt: {e}")))?;
+    let bytes = age::encrypt(&r, value.as_bytes())
+        .map_err(|e| Error::Secret(format!("cannot encrypt: {e}")))?;
     Ok(format!(
         "{VALUE_PREFIX}{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -155,14 +178,23 @@ pub fn decrypt_all(project: &Project, key: &KeyPair) -> Result<BTreeMap<String, 
 
 /// Adds a secret asset named `asset` with public key `recipient` to the project: appended to
 /// `file` (relative to the project folder; default `secrets.toml`). Returns the file written.
-pub fn create_secret_asset(project_dir: &Path, asset: &str, recipient: &str, file: Option<&Path>) -> Result<PathBuf> {
+pub fn create_secret_asset(
+    project_dir: &Path,
+    asset: &str,
+    recipient: &str,
+    file: Option<&Path>,
+) -> Result<PathBuf> {
     check_recipient(recipient).map_err(Error::Secret)?;
     if asset.is_empty() || asset.chars().any(char::is_whitespace) {
-        return Err(Error::Config(format!("invalid asset name '{asset}': no whitespace allowed")));
+        return Err(Error::Config(format!(
+            "invalid asset name '{asset}': no whitespace allowed"
+        )));
     }
     if let Ok(project) = Project::load(project_dir) {
         if project.secrets.iter().any(|s| s.meta.id.name == asset) {
-            return Err(Error::Config(format!("secret asset '{asset}' already exists")));
+            return Err(Error::Config(format!(
+                "secret asset '{asset}' already exists"
+            )));
         }
     }
     let path = project_dir.join(file.unwrap_or(Path::new("secrets.toml")));
@@ -198,7 +230,11 @@ pub fn add_secret(project_dir: &Path, asset: &str, key: &str, value: &str) -> Re
         .secrets
         .iter()
         .find(|s| s.meta.id.name == asset)
-        .ok_or_else(|| Error::Config(format!("no secret asset '{asset}' in the project (create one first)")))?;
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "no secret asset '{asset}' in the project (create one first)"
+            ))
+        })?;
     let encrypted = encrypt(&found.recipient, value)?;
     let path = project.file_path(&found.meta.location.file);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
@@ -209,7 +245,12 @@ pub fn add_secret(project_dir: &Path, asset: &str, key: &str, value: &str) -> Re
         .get_mut("secret")
         .and_then(|s| s.get_mut(asset))
         .and_then(|a| a.as_table_like_mut())
-        .ok_or_else(|| Error::Config(format!("cannot find [secret.{asset}] in '{}'", path.display())))?;
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "cannot find [secret.{asset}] in '{}'",
+                path.display()
+            ))
+        })?;
     let values = table
         .entry("values")
         .or_insert(toml_edit::Item::Table(toml_edit::Table::new()))

@@ -28,7 +28,10 @@ pub fn references(project: &Project) -> Vec<Reference> {
     let exists = |id: &AssetId| project.meta(id).is_some();
     let mut push = |from: &AssetId, field: &str, to: AssetId| {
         if exists(&to) {
-            let location = project.meta(from).map(|m| m.field_location(field)).unwrap_or_default();
+            let location = project
+                .meta(from)
+                .map(|m| m.field_location(field))
+                .unwrap_or_default();
             out.push(Reference {
                 from: from.clone(),
                 field: field.to_string(),
@@ -39,27 +42,51 @@ pub fn references(project: &Project) -> Vec<Reference> {
     };
     for s in &project.sources {
         if let Some(c) = s.storage.connection() {
-            push(&s.meta.id, "connection", AssetId::new(AssetKind::Connection, c));
+            push(
+                &s.meta.id,
+                "connection",
+                AssetId::new(AssetKind::Connection, c),
+            );
         }
     }
     for s in &project.sinks {
         if let Some(c) = s.storage.connection() {
-            push(&s.meta.id, "connection", AssetId::new(AssetKind::Connection, c));
+            push(
+                &s.meta.id,
+                "connection",
+                AssetId::new(AssetKind::Connection, c),
+            );
         }
     }
     for s in &project.services {
         if let ServiceKind::Teams { connection, .. } = &s.kind {
-            push(&s.meta.id, "connection", AssetId::new(AssetKind::Connection, connection));
+            push(
+                &s.meta.id,
+                "connection",
+                AssetId::new(AssetKind::Connection, connection),
+            );
         }
     }
     for w in &project.workflows {
-        push(&w.meta.id, "source", AssetId::new(AssetKind::Source, &w.source));
+        push(
+            &w.meta.id,
+            "source",
+            AssetId::new(AssetKind::Source, &w.source),
+        );
         push(&w.meta.id, "sink", AssetId::new(AssetKind::Sink, &w.sink));
         if let Some(n) = &w.on_success {
-            push(&w.meta.id, "on_success.service", AssetId::new(AssetKind::Service, &n.service));
+            push(
+                &w.meta.id,
+                "on_success.service",
+                AssetId::new(AssetKind::Service, &n.service),
+            );
         }
         if let Some(n) = &w.on_failure {
-            push(&w.meta.id, "on_failure.service", AssetId::new(AssetKind::Service, &n.service));
+            push(
+                &w.meta.id,
+                "on_failure.service",
+                AssetId::new(AssetKind::Service, &n.service),
+            );
         }
     }
     for meta in project.metas() {
@@ -68,12 +95,20 @@ pub fn references(project: &Project) -> Vec<Reference> {
             for m in t.macros() {
                 match m {
                     Macro::Lay(key) => {
-                        for e in project.environments.iter().filter(|e| e.values.contains_key(key)) {
+                        for e in project
+                            .environments
+                            .iter()
+                            .filter(|e| e.values.contains_key(key))
+                        {
                             push(&meta.id, field, e.meta.id.clone());
                         }
                     }
                     Macro::Sec(key) => {
-                        for s in project.secrets.iter().filter(|s| s.values.contains_key(key)) {
+                        for s in project
+                            .secrets
+                            .iter()
+                            .filter(|s| s.values.contains_key(key))
+                        {
                             push(&meta.id, field, s.meta.id.clone());
                         }
                     }
@@ -121,12 +156,18 @@ pub fn usage(project: &Project, name: &str) -> Vec<Usage> {
         .into_iter()
         .filter(|m| m.id.name == bare && kind.is_none_or(|k| k == m.id.kind))
         .map(|m| {
-            let direct: Vec<Reference> = by_target.get(&m.id).map(|v| v.iter().map(|r| (*r).clone()).collect()).unwrap_or_default();
+            let direct: Vec<Reference> = by_target
+                .get(&m.id)
+                .map(|v| v.iter().map(|r| (*r).clone()).collect())
+                .unwrap_or_default();
             let mut chains = Vec::new();
-            let mut stack: Vec<Vec<AssetId>> = direct.iter().map(|r| vec![r.from.clone()]).collect();
+            let mut stack: Vec<Vec<AssetId>> =
+                direct.iter().map(|r| vec![r.from.clone()]).collect();
             let mut seen = BTreeSet::new();
             while let Some(chain) = stack.pop() {
-                let Some(last) = chain.last().cloned() else { continue };
+                let Some(last) = chain.last().cloned() else {
+                    continue;
+                };
                 if !seen.insert(chain.clone()) || chain.len() > 16 {
                     continue;
                 }

@@ -60,7 +60,12 @@ pub fn validate_with(project: &Project, options: &ValidateOptions<'_>) -> Vec<Pr
         v.service(s);
     }
     v.problems.sort_by(|a, b| {
-        (&a.location.file, a.location.line, &a.asset, &a.field).cmp(&(&b.location.file, b.location.line, &b.asset, &b.field))
+        (&a.location.file, a.location.line, &a.asset, &a.field).cmp(&(
+            &b.location.file,
+            b.location.line,
+            &b.asset,
+            &b.field,
+        ))
     });
     v.problems.dedup();
     v.problems
@@ -92,12 +97,23 @@ impl Checker<'_> {
             if name.is_empty() {
                 self.at(meta, Some("name"), "the name is empty");
             } else if name.chars().any(char::is_whitespace) {
-                self.at(meta, Some("name"), format!("the name '{name}' contains whitespace: use '-' or '_' instead"));
+                self.at(
+                    meta,
+                    Some("name"),
+                    format!("the name '{name}' contains whitespace: use '-' or '_' instead"),
+                );
             }
             match seen.get(&(meta.id.kind, name.clone())) {
                 Some(first) => {
                     let first = first.clone();
-                    self.at(meta, Some("name"), format!("duplicate {} name '{name}' (first defined at {first})", meta.id.kind));
+                    self.at(
+                        meta,
+                        Some("name"),
+                        format!(
+                            "duplicate {} name '{name}' (first defined at {first})",
+                            meta.id.kind
+                        ),
+                    );
                 }
                 None => {
                     seen.insert((meta.id.kind, name.clone()), meta.location.clone());
@@ -136,32 +152,42 @@ impl Checker<'_> {
                             Scope::Static => "per-file macros are only allowed in sink, command and notification settings",
                             _ => "${error} is only allowed in notification messages",
                         };
-                        self.at(meta, Some(field), format!("{m} cannot be used here: {hint}"));
+                        self.at(
+                            meta,
+                            Some(field),
+                            format!("{m} cannot be used here: {hint}"),
+                        );
                     }
                     match m {
-                        Macro::Env(name) => {
-                            if (options.env)(name).is_none() {
-                                self.at(meta, Some(field), format!("unresolved macro {m}: environment variable '{name}' is not set"));
-                            }
+                        Macro::Env(name) if (options.env)(name).is_none() => {
+                            self.at(meta, Some(field), format!("unresolved macro {m}: environment variable '{name}' is not set"));
                         }
                         Macro::Lay(key) => match &env_asset {
                             Err(e) => {
                                 if !stage_reported {
                                     stage_reported = true;
-                                    self.at(meta, Some(field), format!("unresolved macro {m}: {e}"));
+                                    self.at(
+                                        meta,
+                                        Some(field),
+                                        format!("unresolved macro {m}: {e}"),
+                                    );
                                 }
                             }
-                            Ok(None) => self.at(meta, Some(field), format!("unresolved macro {m}: the project has no environment asset")),
+                            Ok(None) => self.at(
+                                meta,
+                                Some(field),
+                                format!(
+                                    "unresolved macro {m}: the project has no environment asset"
+                                ),
+                            ),
                             Ok(Some(e)) => {
                                 if lay.is_some_and(|l| !l.contains_key(key)) {
                                     self.at(meta, Some(field), format!("unresolved macro {m}: key '{key}' is not in environment asset '{}'", e.meta.id.name));
                                 }
                             }
                         },
-                        Macro::Sec(key) => {
-                            if !sec_keys.contains_key(key) {
-                                self.at(meta, Some(field), format!("unresolved macro {m}: no secret asset holds key '{key}' (add it with `graphlink secret add`)"));
-                            }
+                        Macro::Sec(key) if !sec_keys.contains_key(key) => {
+                            self.at(meta, Some(field), format!("unresolved macro {m}: no secret asset holds key '{key}' (add it with `graphlink secret add`)"));
                         }
                         _ => {}
                     }
@@ -178,13 +204,23 @@ impl Checker<'_> {
         if self.project.meta(&id).is_some() || self.project.broken.contains(&id) {
             return;
         }
-        let known: Vec<String> = self.project.metas().into_iter().filter(|m| m.id.kind == kind).map(|m| m.id.name.clone()).collect();
+        let known: Vec<String> = self
+            .project
+            .metas()
+            .into_iter()
+            .filter(|m| m.id.kind == kind)
+            .map(|m| m.id.name.clone())
+            .collect();
         let known = if known.is_empty() {
             format!("the project has no {kind} assets")
         } else {
             format!("known: {}", known.join(", "))
         };
-        self.at(meta, Some(field), format!("unknown {kind} '{name}' ({known})"));
+        self.at(
+            meta,
+            Some(field),
+            format!("unknown {kind} '{name}' ({known})"),
+        );
     }
 
     fn references(&mut self) {
@@ -215,12 +251,24 @@ impl Checker<'_> {
                     if let Some(names) = service.conversations() {
                         let conv_field = format!("{key}.conversation");
                         if n.conversation.is_empty() {
-                            self.at(&w.meta, Some(&conv_field), format!("missing conversation: a channel or chat of service '{}'", n.service));
+                            self.at(
+                                &w.meta,
+                                Some(&conv_field),
+                                format!(
+                                    "missing conversation: a channel or chat of service '{}'",
+                                    n.service
+                                ),
+                            );
                         } else if !names.contains(&n.conversation.as_str()) {
                             self.at(
                                 &w.meta,
                                 Some(&conv_field),
-                                format!("service '{}' has no channel or chat '{}' (known: {})", n.service, n.conversation, names.join(", ")),
+                                format!(
+                                    "service '{}' has no channel or chat '{}' (known: {})",
+                                    n.service,
+                                    n.conversation,
+                                    names.join(", ")
+                                ),
                             );
                         }
                     }
@@ -237,29 +285,51 @@ impl Checker<'_> {
     fn connection(&mut self, c: &Connection) {
         let m = &c.meta;
         match (&c.cloud, &c.authority) {
-            (_, Some(_)) if c.tenant.is_some() => {
-                self.at(m, Some("tenant"), "give either 'authority' (a full URL with the tenant) or 'tenant', not both")
-            }
+            (_, Some(_)) if c.tenant.is_some() => self.at(
+                m,
+                Some("tenant"),
+                "give either 'authority' (a full URL with the tenant) or 'tenant', not both",
+            ),
             (CloudSetting::Custom, None) => {
                 if c.authority_host.is_none() {
-                    self.at(m, Some("authority_host"), "cloud = \"custom\" needs authority_host (the identity platform base URL)");
+                    self.at(
+                        m,
+                        Some("authority_host"),
+                        "cloud = \"custom\" needs authority_host (the identity platform base URL)",
+                    );
                 }
                 if c.graph_url.is_none() {
-                    self.at(m, Some("graph_url"), "cloud = \"custom\" needs graph_url (the Graph base URL)");
+                    self.at(
+                        m,
+                        Some("graph_url"),
+                        "cloud = \"custom\" needs graph_url (the Graph base URL)",
+                    );
                 }
             }
-            (CloudSetting::Custom, Some(_)) if c.graph_url.is_none() => {
-                self.at(m, Some("graph_url"), "a custom authority needs graph_url (the Graph base URL)")
-            }
-            (_, None) if c.authority_host.is_some() => {
-                self.at(m, Some("authority_host"), "authority_host is only used with cloud = \"custom\"")
-            }
+            (CloudSetting::Custom, Some(_)) if c.graph_url.is_none() => self.at(
+                m,
+                Some("graph_url"),
+                "a custom authority needs graph_url (the Graph base URL)",
+            ),
+            (_, None) if c.authority_host.is_some() => self.at(
+                m,
+                Some("authority_host"),
+                "authority_host is only used with cloud = \"custom\"",
+            ),
             _ => {}
         }
         if c.authority.is_none() && c.tenant.is_none() {
-            self.at(m, Some("tenant"), "missing tenant (tenant id or domain), or give a full 'authority' URL");
+            self.at(
+                m,
+                Some("tenant"),
+                "missing tenant (tenant id or domain), or give a full 'authority' URL",
+            );
         }
-        for (field, url) in [("authority", &c.authority), ("authority_host", &c.authority_host), ("graph_url", &c.graph_url)] {
+        for (field, url) in [
+            ("authority", &c.authority),
+            ("authority_host", &c.authority_host),
+            ("graph_url", &c.graph_url),
+        ] {
             if let Some(u) = url.as_deref().filter(|u| !u.contains("${")) {
                 match url_scheme(u) {
                     Some("https") => {}
@@ -270,14 +340,28 @@ impl Checker<'_> {
             }
         }
         if !c.client_id.is_empty() && !c.client_id.contains("${") && !is_guid(&c.client_id) {
-            self.at(m, Some("client_id"), format!("'{}' is not an application id (a GUID)", c.client_id));
+            self.at(
+                m,
+                Some("client_id"),
+                format!("'{}' is not an application id (a GUID)", c.client_id),
+            );
         }
         let app_only = !matches!(c.credential, CredentialSetting::DeviceFlow);
-        let defaults: Vec<&String> = c.scopes.iter().filter(|s| s.ends_with("/.default")).collect();
+        let defaults: Vec<&String> = c
+            .scopes
+            .iter()
+            .filter(|s| s.ends_with("/.default"))
+            .collect();
         if app_only {
             let tenant = c.tenant.as_deref().unwrap_or_default().to_ascii_lowercase();
             if matches!(tenant.as_str(), "common" | "organizations" | "consumers") {
-                self.at(m, Some("tenant"), format!("client credentials need a concrete tenant id or domain, not '{tenant}'"));
+                self.at(
+                    m,
+                    Some("tenant"),
+                    format!(
+                        "client credentials need a concrete tenant id or domain, not '{tenant}'"
+                    ),
+                );
             }
             if c.scopes.len() > 1 || (c.scopes.len() == 1 && defaults.is_empty()) {
                 self.at(
@@ -291,7 +375,11 @@ impl Checker<'_> {
                 self.at(m, Some("scopes"), "device flow needs delegated scopes, e.g. [\"User.Read\", \"Files.ReadWrite.All\"]");
             }
             if !defaults.is_empty() && c.scopes.len() > 1 {
-                self.at(m, Some("scopes"), "'/.default' cannot be mixed with individual delegated scopes");
+                self.at(
+                    m,
+                    Some("scopes"),
+                    "'/.default' cannot be mixed with individual delegated scopes",
+                );
             }
         }
         match &c.credential {
@@ -318,9 +406,17 @@ impl Checker<'_> {
             return;
         }
         let p = Path::new(path);
-        let full = if p.is_absolute() { p.to_path_buf() } else { self.project.dir.join(p) };
+        let full = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.project.dir.join(p)
+        };
         if !full.is_file() {
-            self.at(meta, Some(field), format!("file '{}' does not exist", full.display()));
+            self.at(
+                meta,
+                Some(field),
+                format!("file '{}' does not exist", full.display()),
+            );
         }
     }
 
@@ -332,7 +428,11 @@ impl Checker<'_> {
         }
         for (k, v) in &s.values {
             if !v.starts_with(crate::secrets::VALUE_PREFIX) {
-                self.at(&s.meta, Some(&format!("values.{k}")), "not an encrypted value: add secrets with `graphlink secret add`");
+                self.at(
+                    &s.meta,
+                    Some(&format!("values.{k}")),
+                    "not an encrypted value: add secrets with `graphlink secret add`",
+                );
             }
         }
     }
@@ -340,10 +440,18 @@ impl Checker<'_> {
     fn source(&mut self, s: &Source) {
         let m = &s.meta;
         if s.max_streams == Some(0) {
-            self.at(m, Some("max_streams"), "max_streams = 0 would never take a file");
+            self.at(
+                m,
+                Some("max_streams"),
+                "max_streams = 0 would never take a file",
+            );
         }
         if s.poll_timeout.is_some_and(|d| d.is_zero()) {
-            self.at(m, Some("poll_timeout"), "the polling timeout must be longer than 0");
+            self.at(
+                m,
+                Some("poll_timeout"),
+                "the polling timeout must be longer than 0",
+            );
         }
         let mut names = BTreeSet::new();
         for f in &s.folders {
@@ -355,7 +463,9 @@ impl Checker<'_> {
             for (which, target) in [("done", &f.done), ("error", &f.error)] {
                 let Some(target) = target else { continue };
                 let field = format!("{base}.{which}");
-                let Some(dir) = literal_dir(&target.dir) else { continue };
+                let Some(dir) = literal_dir(&target.dir) else {
+                    continue;
+                };
                 let Some(input) = &input else { continue };
                 if &dir == input && target.prefix.is_empty() && target.suffix.is_empty() {
                     self.at(m, Some(&field), format!("the {which} directory is the input directory: files would be taken again"));
@@ -374,13 +484,25 @@ impl Checker<'_> {
             }
             if let Some(h) = &f.housekeeping {
                 if h.input.is_none() && h.done.is_none() && h.error.is_none() {
-                    self.at(m, Some(&format!("{base}.housekeeping")), "housekeeping has nothing to do: set input, done and/or error ages");
+                    self.at(
+                        m,
+                        Some(&format!("{base}.housekeeping")),
+                        "housekeeping has nothing to do: set input, done and/or error ages",
+                    );
                 }
                 if h.done.is_some() && f.done.is_none() {
-                    self.at(m, Some(&format!("{base}.housekeeping.done")), "housekeeping of done files without a done directory");
+                    self.at(
+                        m,
+                        Some(&format!("{base}.housekeeping.done")),
+                        "housekeeping of done files without a done directory",
+                    );
                 }
                 if h.error.is_some() && f.error.is_none() {
-                    self.at(m, Some(&format!("{base}.housekeeping.error")), "housekeeping of error files without an error directory");
+                    self.at(
+                        m,
+                        Some(&format!("{base}.housekeeping.error")),
+                        "housekeeping of error files without an error directory",
+                    );
                 }
             }
         }
@@ -389,29 +511,56 @@ impl Checker<'_> {
     fn sink(&mut self, s: &Sink) {
         let m = &s.meta;
         if s.when_exists == SinkExists::Archive && s.archive_dir.is_none() {
-            self.at(m, Some("when_exists"), "when_exists = \"archive\" needs archive_directory");
+            self.at(
+                m,
+                Some("when_exists"),
+                "when_exists = \"archive\" needs archive_directory",
+            );
         }
         if s.archive_dir.is_some() && s.when_exists != SinkExists::Archive {
-            self.at(m, Some("archive_directory"), "archive_directory is only used with when_exists = \"archive\"");
+            self.at(
+                m,
+                Some("archive_directory"),
+                "archive_directory is only used with when_exists = \"archive\"",
+            );
         }
-        let same_dir = s.temp_dir.as_deref().is_none_or(|t| literal_dir(t) == literal_dir(&s.directory));
+        let same_dir = s
+            .temp_dir
+            .as_deref()
+            .is_none_or(|t| literal_dir(t) == literal_dir(&s.directory));
         if s.temp_prefix.is_empty() && s.temp_suffix.is_empty() && same_dir {
             self.at(m, Some("temp_prefix"), "temporary names equal the output names: set temp_prefix, temp_suffix or temp_directory");
         }
-        if let (Some(a), Some(o)) = (s.archive_dir.as_deref().and_then(literal_dir), literal_dir(&s.directory)) {
+        if let (Some(a), Some(o)) = (
+            s.archive_dir.as_deref().and_then(literal_dir),
+            literal_dir(&s.directory),
+        ) {
             if a == o {
-                self.at(m, Some("archive_directory"), "the archive directory is the output directory");
+                self.at(
+                    m,
+                    Some("archive_directory"),
+                    "the archive directory is the output directory",
+                );
             }
         }
         if let Some(h) = &s.housekeeping {
             if h.output.is_none() && h.archive.is_none() {
-                self.at(m, Some("housekeeping"), "housekeeping has nothing to do: set output and/or archive ages");
+                self.at(
+                    m,
+                    Some("housekeeping"),
+                    "housekeeping has nothing to do: set output and/or archive ages",
+                );
             }
         }
     }
 
     fn service(&mut self, s: &Service) {
-        if let ServiceKind::Teams { connection, channels, chats } = &s.kind {
+        if let ServiceKind::Teams {
+            connection,
+            channels,
+            chats,
+        } = &s.kind
+        {
             if let Some(c) = self.project.connection(connection) {
                 if !matches!(c.credential, CredentialSetting::DeviceFlow) {
                     self.at(
@@ -422,7 +571,11 @@ impl Checker<'_> {
                 }
             }
             if channels.is_empty() && chats.is_empty() {
-                self.at(&s.meta, None, "a Teams service needs at least one channel or chat");
+                self.at(
+                    &s.meta,
+                    None,
+                    "a Teams service needs at least one channel or chat",
+                );
             }
         }
     }
@@ -449,5 +602,8 @@ fn url_scheme(u: &str) -> Option<&str> {
 fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }

@@ -16,11 +16,18 @@ fn key_pair_add_secret_and_decrypt() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let project_dir = dir.path().join("project");
     std::fs::create_dir_all(&project_dir).unwrap();
-    std::fs::write(project_dir.join("main.toml"), "# my project\n[environment.dev.values]\na = \"b\"\n").unwrap();
+    std::fs::write(
+        project_dir.join("main.toml"),
+        "# my project\n[environment.dev.values]\na = \"b\"\n",
+    )
+    .unwrap();
     secrets::create_secret_asset(&project_dir, "vault", &key.recipient(), None).unwrap();
     secrets::add_secret(&project_dir, "vault", "client_secret", "s3cr3t-value").unwrap();
     secrets::add_secret(&project_dir, "vault", "other", "x").unwrap();
@@ -33,13 +40,24 @@ fn key_pair_add_secret_and_decrypt() {
     let reread = KeyPair::read(&key_file).unwrap();
     let values = secrets::decrypt_all(&project, &reread).unwrap();
     assert_eq!(values["client_secret"].expose(), "s3cr3t-value");
-    assert!(!format!("{values:?}").contains("s3cr3t"), "Debug never shows secrets");
-    assert!(!format!("{reread:?}").contains("AGE-SECRET-KEY"), "Debug never shows the private key");
+    assert!(
+        !format!("{values:?}").contains("s3cr3t"),
+        "Debug never shows secrets"
+    );
+    assert!(
+        !format!("{reread:?}").contains("AGE-SECRET-KEY"),
+        "Debug never shows the private key"
+    );
 
     // Another key cannot decrypt.
     let other = KeyPair::generate();
-    let err = secrets::decrypt_all(&project, &other).unwrap_err().to_string();
-    assert!(err.contains("cannot decrypt") && !err.contains("s3cr3t"), "{err}");
+    let err = secrets::decrypt_all(&project, &other)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot decrypt") && !err.contains("s3cr3t"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -62,13 +80,22 @@ async fn node_resolves_env_lay_and_sec_macros() {
     // Two stages and none chosen: the node refuses with the asset and field named.
     let mut opts = graphlink_runtime::NodeOptions::new(vec![], fx.state("s1"));
     opts.secret_key_file = Some(key_file.clone());
-    let err = graphlink_runtime::Node::new(&fx.project(), opts).await.unwrap_err().to_string();
-    assert!(err.contains("sink 'out', field 'directory'") && err.contains("choose the stage"), "{err}");
+    let err = graphlink_runtime::Node::new(&fx.project(), opts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sink 'out', field 'directory'") && err.contains("choose the stage"),
+        "{err}"
+    );
 
     // No private key: refused clearly.
     let mut opts = graphlink_runtime::NodeOptions::new(vec![], fx.state("s2"));
     opts.stage = Some("prod".into());
-    let err = graphlink_runtime::Node::new(&fx.project(), opts).await.unwrap_err().to_string();
+    let err = graphlink_runtime::Node::new(&fx.project(), opts)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("private key"), "{err}");
 
     let node = fx

@@ -18,7 +18,11 @@ async fn copies_files_and_moves_inputs_to_done() {
     assert_eq!(fx.read("out/b.txt"), b"beta");
     assert_eq!(fx.files("done"), vec!["a.txt", "b.txt"]);
     assert!(fx.files("in").is_empty());
-    assert_eq!(fx.files("out"), vec!["a.txt", "b.txt"], "no temporary file left");
+    assert_eq!(
+        fx.files("out"),
+        vec!["a.txt", "b.txt"],
+        "no temporary file left"
+    );
 }
 
 #[tokio::test]
@@ -37,18 +41,32 @@ async fn prefix_suffix_file_name_macros_and_sub_directories() {
     let node = fx.node(&[]).await;
     assert_eq!(until_idle(&node).await.done, 1);
     let year = chrono_year();
-    assert_eq!(fx.read(&format!("out/main/{year}/p-copy-deep-s.csv")), b"1,2");
-    assert_eq!(fx.files("done"), vec!["x/deep.csv"], "done mirrors the sub-directory");
+    assert_eq!(
+        fx.read(&format!("out/main/{year}/p-copy-deep-s.csv")),
+        b"1,2"
+    );
+    assert_eq!(
+        fx.files("done"),
+        vec!["x/deep.csv"],
+        "done mirrors the sub-directory"
+    );
 }
 
 fn chrono_year() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     // Good enough for the test (UTC, ignoring the few hours around new year).
     let days = secs / 86400;
     let mut year = 1970;
     let mut d = days as i64;
     loop {
-        let len = if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 { 366 } else { 365 };
+        let len = if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 {
+            366
+        } else {
+            365
+        };
         if d < len {
             break;
         }
@@ -62,7 +80,11 @@ async fn run_policy(policy: &str, extra: &str) -> Fixture {
     let fx = Fixture::new();
     fx.project_file(
         "p.toml",
-        &basic_project("", "done = \"done\"\nerror = \"error\"", &format!("when_exists = \"{policy}\"\n{extra}")),
+        &basic_project(
+            "",
+            "done = \"done\"\nerror = \"error\"",
+            &format!("when_exists = \"{policy}\"\n{extra}"),
+        ),
     );
     fx.put("out/a.txt", b"old");
     fx.put("in/a.txt", b"new");
@@ -103,7 +125,10 @@ async fn when_exists_timestamp_renames_the_existing_file() {
     let files = fx.files("out");
     assert_eq!(files.len(), 2, "{files:?}");
     let other = files.iter().find(|f| *f != "a.txt").unwrap();
-    assert!(other.starts_with("a_2") && other.ends_with("Z.txt"), "{other}");
+    assert!(
+        other.starts_with("a_2") && other.ends_with("Z.txt"),
+        "{other}"
+    );
     assert_eq!(fx.read(&format!("out/{other}")), b"old");
 }
 
@@ -114,7 +139,10 @@ async fn when_exists_archive_with_each_archive_policy() {
     assert_eq!(fx.read("out/a.txt"), b"new");
     assert_eq!(fx.read("archive/a.txt"), b"old");
 
-    for (policy, expect) in [("replace", vec!["a.txt"]), ("counter", vec!["a.txt", "a_1.txt"])] {
+    for (policy, expect) in [
+        ("replace", vec!["a.txt"]),
+        ("counter", vec!["a.txt", "a_1.txt"]),
+    ] {
         let fx = Fixture::new();
         fx.project_file(
             "p.toml",
@@ -155,7 +183,12 @@ async fn when_exists_archive_with_each_archive_policy() {
     until_idle(&node).await;
     let files = fx.files("archive");
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(files.iter().any(|f| f.starts_with("a_2") && f.ends_with("Z.txt")), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("a_2") && f.ends_with("Z.txt")),
+        "{files:?}"
+    );
 }
 
 #[tokio::test]
@@ -163,7 +196,8 @@ async fn create_dirs_off_fails_when_the_output_folder_is_missing() {
     let fx = Fixture::new();
     fx.project_file(
         "p.toml",
-        &basic_project("", "error = \"error\"", "create_dirs = false").replace("directory = \"out\"", "directory = \"missing/out\""),
+        &basic_project("", "error = \"error\"", "create_dirs = false")
+            .replace("directory = \"out\"", "directory = \"missing/out\""),
     );
     fx.put("in/a.txt", b"x");
     let node = fx.node(&[]).await;
@@ -172,7 +206,11 @@ async fn create_dirs_off_fails_when_the_output_folder_is_missing() {
     assert!(!fx.exists("missing"));
     assert_eq!(fx.files("error"), vec!["a.txt"]);
     let recs = node.coordinator().list(&Default::default()).await.unwrap();
-    assert!(recs[0].error.as_deref().unwrap().contains("create_dirs"), "{:?}", recs[0].error);
+    assert!(
+        recs[0].error.as_deref().unwrap().contains("create_dirs"),
+        "{:?}",
+        recs[0].error
+    );
 }
 
 #[tokio::test]
@@ -180,7 +218,11 @@ async fn temporary_directory_prefix_suffix_and_leftover_cleanup() {
     let fx = Fixture::new();
     fx.project_file(
         "p.toml",
-        &basic_project("", "done = \"done\"", "temp_directory = \"tmp\"\ntemp_prefix = \"~\"\ntemp_suffix = \".partial\""),
+        &basic_project(
+            "",
+            "done = \"done\"",
+            "temp_directory = \"tmp\"\ntemp_prefix = \"~\"\ntemp_suffix = \".partial\"",
+        ),
     );
     // A leftover from an interrupted write, and an unrelated file that must stay.
     fx.put("tmp/~a.txt.deadbeef.partial", b"half");
@@ -205,6 +247,10 @@ async fn processing_command_transforms_and_non_zero_exit_fails() {
     assert_eq!((r.done, r.failed), (1, 1), "{r:?}");
     assert_eq!(fx.read("out/good.txt"), b"processed good.txt\n");
     assert!(!fx.exists("out/bad.txt"));
-    assert_eq!(fx.files("out"), vec!["good.txt"], "no temporary file of the failed stream");
+    assert_eq!(
+        fx.files("out"),
+        vec!["good.txt"],
+        "no temporary file of the failed stream"
+    );
     assert_eq!(fx.files("error"), vec!["bad.txt"]);
 }

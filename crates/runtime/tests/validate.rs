@@ -5,7 +5,13 @@ use graphlink_runtime::{validate_with, Problem, Project, ValidateOptions};
 fn problems(text: &str) -> Vec<Problem> {
     let project = Project::from_str("proj.toml", text);
     let env = |n: &str| (n == "SET_VAR").then(|| "value".to_string());
-    validate_with(&project, &ValidateOptions { stage: None, env: &env })
+    validate_with(
+        &project,
+        &ValidateOptions {
+            stage: None,
+            env: &env,
+        },
+    )
 }
 
 /// Asserts exactly one problem matching asset/field/message fragment, and returns its text.
@@ -13,9 +19,18 @@ fn problems(text: &str) -> Vec<Problem> {
 fn one(ps: &[Problem], asset: &str, field: &str, fragment: &str) -> String {
     let found: Vec<&Problem> = ps
         .iter()
-        .filter(|p| p.asset.as_deref() == Some(asset) && p.field.as_deref() == Some(field) && p.message.contains(fragment))
+        .filter(|p| {
+            p.asset.as_deref() == Some(asset)
+                && p.field.as_deref() == Some(field)
+                && p.message.contains(fragment)
+        })
         .collect();
-    assert_eq!(found.len(), 1, "expected one problem [{asset}] [{field}] '{fragment}' in:\n{}", render(ps));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one problem [{asset}] [{field}] '{fragment}' in:\n{}",
+        render(ps)
+    );
     let text = found[0].to_string();
     assert!(text.starts_with("proj.toml:"), "{text}");
     assert!(text.contains(asset) && text.contains(field), "{text}");
@@ -23,7 +38,10 @@ fn one(ps: &[Problem], asset: &str, field: &str, fragment: &str) -> String {
 }
 
 fn render(ps: &[Problem]) -> String {
-    ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+    ps.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 const LOCAL: &str = r#"
@@ -52,16 +70,26 @@ fn a_valid_project_has_no_problem() {
 
 #[test]
 fn names_with_whitespace_and_duplicates() {
-    let ps = problems(&format!("{LOCAL}\n[sink.\"bad name\"]\ntype = \"local\"\nroot = \"/r\"\n"));
+    let ps = problems(&format!(
+        "{LOCAL}\n[sink.\"bad name\"]\ntype = \"local\"\nroot = \"/r\"\n"
+    ));
     let t = one(&ps, "sink 'bad name'", "name", "whitespace");
     assert!(t.starts_with("proj.toml:18:"), "{t}");
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), LOCAL).unwrap();
-    std::fs::write(dir.path().join("b.toml"), "\n\n[sink.out]\ntype = \"local\"\nroot = \"/r\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("b.toml"),
+        "\n\n[sink.out]\ntype = \"local\"\nroot = \"/r\"\n",
+    )
+    .unwrap();
     let project = Project::load(dir.path()).unwrap();
     let ps = graphlink_runtime::validate(&project);
-    let dup: Vec<String> = ps.iter().filter(|p| p.message.contains("duplicate")).map(|p| p.to_string()).collect();
+    let dup: Vec<String> = ps
+        .iter()
+        .filter(|p| p.message.contains("duplicate"))
+        .map(|p| p.to_string())
+        .collect();
     assert_eq!(dup.len(), 1, "{}", render(&ps));
     assert!(dup[0].starts_with("b.toml:3: sink 'out', field 'name': duplicate sink name 'out' (first defined at a.toml:9)"), "{}", dup[0]);
 }
@@ -69,32 +97,66 @@ fn names_with_whitespace_and_duplicates() {
 #[test]
 fn unknown_references() {
     let ps = problems(&LOCAL.replace("sink = \"out\"", "sink = \"nowhere\""));
-    let t = one(&ps, "workflow 'w'", "sink", "unknown sink 'nowhere' (known: out)");
+    let t = one(
+        &ps,
+        "workflow 'w'",
+        "sink",
+        "unknown sink 'nowhere' (known: out)",
+    );
     assert!(t.starts_with("proj.toml:16:"), "{t}");
     let ps = problems(&format!(
         "{}\n[sink.od]\ntype = \"onedrive\"\nconnection = \"nope\"\ndirectory = \"x\"\n",
         LOCAL
     ));
-    one(&ps, "sink 'od'", "connection", "unknown connection 'nope' (the project has no connection assets)");
+    one(
+        &ps,
+        "sink 'od'",
+        "connection",
+        "unknown connection 'nope' (the project has no connection assets)",
+    );
 }
 
 #[test]
 fn unresolvable_macros() {
     let text = LOCAL
-        .replace("root = \"/tmp/x\"\n[source", "root = \"${env:UNSET_VAR_FOR_TEST}\"\n[source")
-        .replace("directory = \"out\"", "directory = \"${lay:outdir}/${sec:nokey}/${file.name}\"")
+        .replace(
+            "root = \"/tmp/x\"\n[source",
+            "root = \"${env:UNSET_VAR_FOR_TEST}\"\n[source",
+        )
+        .replace(
+            "directory = \"out\"",
+            "directory = \"${lay:outdir}/${sec:nokey}/${file.name}\"",
+        )
         .replace("input = \"in\"", "input = \"${file.name}\"");
     let ps = problems(&text);
-    one(&ps, "source 'in'", "root", "environment variable 'UNSET_VAR_FOR_TEST' is not set");
+    one(
+        &ps,
+        "source 'in'",
+        "root",
+        "environment variable 'UNSET_VAR_FOR_TEST' is not set",
+    );
     one(&ps, "sink 'out'", "directory", "${lay:outdir}");
-    one(&ps, "sink 'out'", "directory", "no secret asset holds key 'nokey'");
-    one(&ps, "source 'in'", "folders.main.input", "cannot be used here");
+    one(
+        &ps,
+        "sink 'out'",
+        "directory",
+        "no secret asset holds key 'nokey'",
+    );
+    one(
+        &ps,
+        "source 'in'",
+        "folders.main.input",
+        "cannot be used here",
+    );
     let ps = problems(&LOCAL.replace("directory = \"out\"", "directory = \"${bogus}\""));
     one(&ps, "sink 'out'", "directory", "unknown macro");
     // A set variable and a defined environment key resolve.
     let ps = problems(&format!(
         "{}\n[environment.dev.values]\noutdir = \"o\"\n",
-        LOCAL.replace("directory = \"out\"", "directory = \"${lay:outdir}/${env:SET_VAR}\"")
+        LOCAL.replace(
+            "directory = \"out\"",
+            "directory = \"${lay:outdir}/${env:SET_VAR}\""
+        )
     ));
     assert!(ps.is_empty(), "{}", render(&ps));
 }
@@ -105,7 +167,12 @@ fn invalid_regex_cron_duration_and_values() {
         .replace("input = \"in\"", "input = \"in\"\nfilter = \"([a-z\"")
         .replace("type = \"local\"\nroot = \"/tmp/x\"\n[source", "type = \"local\"\nroot = \"/tmp/x\"\npoll_cron = \"61 * * * *\"\nstable_time = \"soon\"\norder = \"random\"\n[source");
     let ps = problems(&text);
-    one(&ps, "source 'in'", "folders.main.filter", "invalid regular expression");
+    one(
+        &ps,
+        "source 'in'",
+        "folders.main.filter",
+        "invalid regular expression",
+    );
     one(&ps, "source 'in'", "poll_cron", "invalid cron expression");
     one(&ps, "source 'in'", "stable_time", "invalid duration 'soon'");
     one(&ps, "source 'in'", "order", "unknown value 'random'");
@@ -113,15 +180,31 @@ fn invalid_regex_cron_duration_and_values() {
 
 #[test]
 fn unknown_fields_wrong_types_and_missing_fields() {
-    let text = LOCAL.replace("directory = \"out\"", "directory = 5\ncolour = \"blue\"").replace("source = \"in\"\n", "");
+    let text = LOCAL
+        .replace("directory = \"out\"", "directory = 5\ncolour = \"blue\"")
+        .replace("source = \"in\"\n", "");
     let ps = problems(&text);
-    one(&ps, "sink 'out'", "directory", "expected a string, found an integer");
+    one(
+        &ps,
+        "sink 'out'",
+        "directory",
+        "expected a string, found an integer",
+    );
     one(&ps, "sink 'out'", "colour", "unknown field 'colour'");
-    one(&ps, "workflow 'w'", "source", "missing required field 'source'");
+    one(
+        &ps,
+        "workflow 'w'",
+        "source",
+        "missing required field 'source'",
+    );
     let ps = problems("[source.x]\ntype = \"local\"\nroot = \"r\"\n");
     one(&ps, "source 'x'", "folders", "at least one folder setup");
     let ps = problems("[nonsense.x]\na = 1\n[workflow.w\n");
-    assert!(ps.iter().any(|p| p.message.contains("not valid TOML")), "{}", render(&ps));
+    assert!(
+        ps.iter().any(|p| p.message.contains("not valid TOML")),
+        "{}",
+        render(&ps)
+    );
 }
 
 #[test]
@@ -132,10 +215,25 @@ fn impossible_combinations() {
         .replace("directory = \"out\"", "directory = \"out\"\nwhen_exists = \"archive\"\ntemp_prefix = \"\"\ntemp_suffix = \"\"")
         + "\n[source.auto]\ntype = \"local\"\nroot = \"r\"\nreprocessing = \"automatic\"\n[source.auto.folders.f]\ninput = \"i\"\non_success = \"keep\"\n";
     let ps = problems(&text);
-    one(&ps, "source 'in'", "folders.main.done", "the done directory is the input directory");
-    one(&ps, "source 'auto'", "folders.f.on_success", "would take the same file forever");
+    one(
+        &ps,
+        "source 'in'",
+        "folders.main.done",
+        "the done directory is the input directory",
+    );
+    one(
+        &ps,
+        "source 'auto'",
+        "folders.f.on_success",
+        "would take the same file forever",
+    );
     one(&ps, "sink 'out'", "when_exists", "needs archive_directory");
-    one(&ps, "sink 'out'", "temp_prefix", "temporary names equal the output names");
+    one(
+        &ps,
+        "sink 'out'",
+        "temp_prefix",
+        "temporary names equal the output names",
+    );
 }
 
 const CONN: &str = r#"
@@ -151,19 +249,52 @@ fn connection_combinations() {
     let ps = problems(CONN);
     assert!(ps.is_empty(), "{}", render(&ps));
     let ps = problems(&CONN.replace("scopes = [\"User.Read\"]", ""));
-    one(&ps, "connection 'c'", "scopes", "device flow needs delegated scopes");
-    let app = CONN.replace("credential = \"device-flow\"", "credential = \"client-secret\"\nclient_secret = \"plain\"");
+    one(
+        &ps,
+        "connection 'c'",
+        "scopes",
+        "device flow needs delegated scopes",
+    );
+    let app = CONN.replace(
+        "credential = \"device-flow\"",
+        "credential = \"client-secret\"\nclient_secret = \"plain\"",
+    );
     let ps = problems(&app);
-    one(&ps, "connection 'c'", "scopes", "delegated scopes cannot be mixed in");
-    one(&ps, "connection 'c'", "client_secret", "must not be written in plain text");
-    let ps = problems(&CONN.replace("credential = \"device-flow\"", "credential = \"client-secret\""));
-    one(&ps, "connection 'c'", "client_secret", "missing required field 'client_secret'");
+    one(
+        &ps,
+        "connection 'c'",
+        "scopes",
+        "delegated scopes cannot be mixed in",
+    );
+    one(
+        &ps,
+        "connection 'c'",
+        "client_secret",
+        "must not be written in plain text",
+    );
+    let ps = problems(&CONN.replace(
+        "credential = \"device-flow\"",
+        "credential = \"client-secret\"",
+    ));
+    one(
+        &ps,
+        "connection 'c'",
+        "client_secret",
+        "missing required field 'client_secret'",
+    );
     let ps = problems(&format!("{CONN}cloud = \"custom\"\nallow_insecure_http = false\nauthority_host = \"http://127.0.0.1:1\"\n"));
     one(&ps, "connection 'c'", "graph_url", "needs graph_url");
     one(&ps, "connection 'c'", "authority_host", "plain http");
     let ps = problems(&CONN.replace("11111111-1111-4111-8111-111111111111", "not-a-guid"));
     one(&ps, "connection 'c'", "client_id", "not an application id");
-    let ps = problems(&CONN.replace("credential = \"device-flow\"\nscopes = [\"User.Read\"]", "credential = \"client-certificate\"\ncertificate_key = \"/no/such/key.pem\"").replace("contoso.onmicrosoft.com", "common"));
+    let ps = problems(
+        &CONN
+            .replace(
+                "credential = \"device-flow\"\nscopes = [\"User.Read\"]",
+                "credential = \"client-certificate\"\ncertificate_key = \"/no/such/key.pem\"",
+            )
+            .replace("contoso.onmicrosoft.com", "common"),
+    );
     one(&ps, "connection 'c'", "certificate_key", "does not exist");
     one(&ps, "connection 'c'", "tenant", "concrete tenant");
 }
@@ -177,9 +308,16 @@ fn teams_service_checks() {
     );
     let ps = problems(&text);
     one(&ps, "service 't'", "connection", "app-only");
-    one(&ps, "workflow 'w'", "on_success.conversation", "has no channel or chat 'Nope' (known: Finance alerts)");
+    one(
+        &ps,
+        "workflow 'w'",
+        "on_success.conversation",
+        "has no channel or chat 'Nope' (known: Finance alerts)",
+    );
     let ok = text.replace("Nope", "Finance alerts");
-    assert!(!problems(&ok).iter().any(|p| p.field.as_deref() == Some("on_success.conversation")));
+    assert!(!problems(&ok)
+        .iter()
+        .any(|p| p.field.as_deref() == Some("on_success.conversation")));
 }
 
 #[test]
@@ -193,7 +331,18 @@ fn usage_follows_chains() {
     assert_eq!(u.len(), 1);
     assert_eq!(u[0].count(), 1);
     assert_eq!(u[0].direct[0].from.to_string(), "sink 'od'");
-    let chains: Vec<String> = u[0].chains.iter().map(|c| c.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" -> ")).collect();
+    let chains: Vec<String> = u[0]
+        .chains
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        })
+        .collect();
     assert_eq!(chains, vec!["sink 'od'", "workflow 'w' -> sink 'od'"]);
-    assert!(graphlink_runtime::usage(&project, "sink:out")[0].direct.is_empty());
+    assert!(graphlink_runtime::usage(&project, "sink:out")[0]
+        .direct
+        .is_empty());
 }

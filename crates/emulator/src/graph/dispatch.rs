@@ -103,10 +103,13 @@ impl Ctx {
         let found = match sel {
             SiteSel::Root => sites.iter().find(|s| s.is_root()),
             SiteSel::Id(id) => sites.iter().find(|s| {
+                let mut parts = s.id.splitn(3, ',');
+                let (_, collection) = (parts.next(), parts.next().unwrap_or_default());
                 s.id.eq_ignore_ascii_case(id)
                     || s.id
                         .split_once(',')
                         .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(id))
+                    || collection.eq_ignore_ascii_case(id)
             }),
             SiteSel::Path(host, segs) => {
                 let path = format!("/{}", segs.join("/"));

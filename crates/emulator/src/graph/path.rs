@@ -207,8 +207,9 @@ fn site_sel(s: &Seg) -> SiteSel {
         Some(path) => SiteSel::Path(s.name.clone(), path.clone()),
         None if s.name.eq_ignore_ascii_case("root") => SiteSel::Root,
         None if s.name.contains(',') => SiteSel::Id(s.name.clone()),
-        // A bare host name addresses the root site.
-        None => SiteSel::Root,
+        // A bare host name addresses the root site; anything else is a site (collection) id.
+        None if s.name.contains('.') => SiteSel::Root,
+        None => SiteSel::Id(s.name.clone()),
     }
 }
 
@@ -371,6 +372,14 @@ mod tests {
                 &["x"],
                 Action::Item
             )
+        );
+        assert_eq!(
+            parse("/sites/contoso.sharepoint.com").unwrap(),
+            Target::Site(SiteSel::Root)
+        );
+        assert_eq!(
+            parse("/sites/0b2e6a3c-1111").unwrap(),
+            Target::Site(SiteSel::Id("0b2e6a3c-1111".into()))
         );
         assert!(parse("/nonsense").is_err());
         assert!(parse("/drives/d/items/x/bogus").is_err());

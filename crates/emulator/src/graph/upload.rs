@@ -123,6 +123,10 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
             .map(str::to_string),
         creator: ctx.caller.identity(),
     };
+    let expired = ctx.graph().read().expired_sessions(ids::now_millis());
+    for id in expired {
+        end_session(&ctx.state, &id);
+    }
     let part = ctx.graph().upload_part_path(&session.id);
     std::fs::File::create(&part).map_err(|e| io_error("Creating the upload file failed", e))?;
     let url = format!("{}/_upload/{}", ctx.base, session.id);

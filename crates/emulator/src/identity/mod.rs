@@ -31,6 +31,7 @@ mod store;
 mod tenant;
 mod token;
 mod tokens;
+mod wire;
 
 use std::path::Path;
 

@@ -17,7 +17,8 @@ use super::form::Form;
 use super::scopes::{check_app_scope, AppScopeError, DelegatedScopes, GraphResources, ScopeError};
 use super::store::{RefreshGrant, RefreshLookup};
 use super::tenant::Tenant;
-use super::tokens::{ClientAuth, Minter, TokenResponse, UserGrant};
+use super::tokens::{ClientAuth, Minter, UserGrant};
+use super::wire::{DeviceCodeResponse, TokenResponse};
 use crate::seed::{AppSeed, UserSeed};
 use crate::web::{no_store, BaseUrl, IdentityError};
 use crate::AppState;
@@ -199,17 +200,6 @@ fn issue_user_tokens(
             base: ctx.base,
         })
         .map_err(internal)
-}
-
-/// The device authorization response.
-#[derive(Serialize)]
-struct DeviceCodeResponse {
-    user_code: String,
-    device_code: String,
-    verification_uri: String,
-    expires_in: u64,
-    interval: u64,
-    message: String,
 }
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode`.

@@ -1,84 +1,14 @@
-//! Minting access and id tokens, and the token response (wire types).
+//! Minting access and id tokens into a token response.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::scopes::{DelegatedScopes, GRAPH_RESOURCE};
+use super::wire::{GraphAccessClaims, IdClaims, TokenResponse};
 use crate::keys::AccessClaims;
 use crate::seed::{AppSeed, Settings, UserSeed};
 use crate::{AppState, Error};
-
-/// The token endpoint's success body.
-#[derive(Serialize)]
-pub struct TokenResponse {
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Granted scopes, short form (user flows).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Access token lifetime, seconds.
-    pub expires_in: u64,
-    /// Extended lifetime, seconds (same as `expires_in` here).
-    pub ext_expires_in: u64,
-    /// When set, refresh from this many seconds on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_in: Option<u64>,
-    /// The access token.
-    pub access_token: String,
-    /// A refresh token (user flows with `offline_access`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// An id token (user flows with `openid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-    /// base64url of `{"uid","utid"}` (user flows with `client_info=1`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_info: Option<String>,
-}
-
-impl std::fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("scope", &self.scope)
-            .field("expires_in", &self.expires_in)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "..."))
-            .field("id_token", &self.id_token.as_ref().map(|_| "..."))
-            .finish_non_exhaustive()
-    }
-}
-
-/// Access token claims: the shared [`AccessClaims`] plus what Microsoft's tokens also carry.
-#[derive(Serialize)]
-struct GraphAccessClaims<'a> {
-    #[serde(flatten)]
-    base: AccessClaims,
-    azp: &'a str,
-    /// `0` public client, `1` secret, `2` certificate.
-    appidacr: &'a str,
-    idtyp: &'a str,
-    app_displayname: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    unique_name: Option<&'a str>,
-}
-
-/// id token claims (v2).
-#[derive(Serialize)]
-struct IdClaims<'a> {
-    aud: &'a str,
-    iss: String,
-    sub: String,
-    iat: i64,
-    nbf: i64,
-    exp: i64,
-    tid: &'a str,
-    oid: &'a str,
-    preferred_username: &'a str,
-    name: &'a str,
-    ver: &'static str,
-    uti: String,
-}
 
 /// How the client authenticated (the `appidacr` claim).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

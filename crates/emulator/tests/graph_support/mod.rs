@@ -41,7 +41,10 @@ impl Answer {
     /// The Graph error code and inner code.
     pub fn codes(&self) -> (String, String) {
         (
-            self.body["error"]["code"].as_str().unwrap_or("").to_string(),
+            self.body["error"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
             self.body["error"]["innerError"]["code"]
                 .as_str()
                 .unwrap_or("")
@@ -189,18 +192,36 @@ impl G {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.req(reqwest::Method::POST, path, Some(&self.token), Some(body), &[])
-            .await
+        self.req(
+            reqwest::Method::POST,
+            path,
+            Some(&self.token),
+            Some(body),
+            &[],
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
-        self.req(reqwest::Method::PATCH, path, Some(&self.token), Some(body), headers)
-            .await
+        self.req(
+            reqwest::Method::PATCH,
+            path,
+            Some(&self.token),
+            Some(body),
+            headers,
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        self.req(reqwest::Method::DELETE, path, Some(&self.token), None, headers)
-            .await
+        self.req(
+            reqwest::Method::DELETE,
+            path,
+            Some(&self.token),
+            None,
+            headers,
+        )
+        .await
     }
 
     pub async fn put_bytes(&self, path: &str, bytes: Vec<u8>) -> Answer {

@@ -321,7 +321,8 @@ impl DriveClient {
                     .bytes(body, OCTET_STREAM)
                     .header(CONTENT_RANGE, &content_range(start, len, total))
                     .map_err(SessionEnd::Failed)?
-                    .idempotency(Idempotency::NonIdempotent);
+                    .idempotency(Idempotency::NonIdempotent)
+                    .timeout(settings.fragment_timeout);
                 match self.client.send_raw(&req).await {
                     Ok(resp) => match resp.status().as_u16() {
                         200 | 201 => match read_json::<DriveItem>(resp, &req.label).await {

@@ -83,7 +83,11 @@ pub struct FileKey {
 
 impl fmt::Display for FileKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}:{}", self.workflow, self.source, self.folder, self.path)
+        write!(
+            f,
+            "{}/{}/{}:{}",
+            self.workflow, self.source, self.folder, self.path
+        )
     }
 }
 
@@ -188,7 +192,9 @@ fn wildcard(pattern: &str, text: &str) -> bool {
     let mut rest = text;
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);
@@ -209,13 +215,30 @@ pub trait Coordinator: Send + Sync + fmt::Debug {
     /// Atomically takes a file, or says why not.
     async fn acquire(&self, request: &AcquireRequest) -> Result<Acquire>;
     /// Records that the output is complete under `temp` and will be moved to `output`.
-    async fn mark_written(&self, key: &FileKey, owner: &str, temp: &str, output: &str) -> Result<()>;
+    async fn mark_written(
+        &self,
+        key: &FileKey,
+        owner: &str,
+        temp: &str,
+        output: &str,
+    ) -> Result<()>;
     /// Records the outcome (output delivered, or the failure) before the input is moved.
-    async fn mark_pending(&self, key: &FileKey, owner: &str, outcome: std::result::Result<(), String>) -> Result<()>;
+    async fn mark_pending(
+        &self,
+        key: &FileKey,
+        owner: &str,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<()>;
     /// Final: processed successfully.
     async fn mark_done(&self, key: &FileKey, owner: &str, input_gone: bool) -> Result<()>;
     /// Final: failed.
-    async fn mark_failure(&self, key: &FileKey, owner: &str, error: &str, input_gone: bool) -> Result<()>;
+    async fn mark_failure(
+        &self,
+        key: &FileKey,
+        owner: &str,
+        error: &str,
+        input_gone: bool,
+    ) -> Result<()>;
     /// Gives up an in-flight file without finishing it (its lease ends now).
     async fn release(&self, key: &FileKey, owner: &str) -> Result<()>;
     /// Extends the lease of every in-flight file of `owner`; returns how many.

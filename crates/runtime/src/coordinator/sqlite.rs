@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_owner ON files(owner, status);
 ";
 
-const COLUMNS: &str = "workflow, source, folder, path, status, fingerprint, size, owner, lease_until, generation, \
+const COLUMNS: &str =
+    "workflow, source, folder, path, status, fingerprint, size, owner, lease_until, generation, \
      attempts, cleared, written, temp_path, output_path, success, error, input_gone, updated_at";
 
 /// An access coordinator in a SQLite database. Several handles (threads, processes) on the
@@ -52,14 +53,17 @@ pub struct SqliteCoordinator {
 
 impl std::fmt::Debug for SqliteCoordinator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteCoordinator").field("path", &self.path).finish()
+        f.debug_struct("SqliteCoordinator")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 impl SqliteCoordinator {
     /// Opens (creating) `coordinator.sqlite` in `state_dir`.
     pub fn open_in(state_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(state_dir).map_err(|e| Error::io("creating the state folder", state_dir, e))?;
+        std::fs::create_dir_all(state_dir)
+            .map_err(|e| Error::io("creating the state folder", state_dir, e))?;
         Self::open(&state_dir.join(DB_FILE))
     }
 
@@ -71,8 +75,10 @@ impl SqliteCoordinator {
         };
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -92,7 +98,13 @@ impl SqliteCoordinator {
         }
     }
 
-    fn update(&self, sql: &str, key: &FileKey, owner: &str, values: &[&dyn rusqlite::ToSql]) -> Result<()> {
+    fn update(
+        &self,
+        sql: &str,
+        key: &FileKey,
+        owner: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<()> {
         let conn = self.conn.lock();
         let mut all: Vec<&dyn rusqlite::ToSql> = values.to_vec();
         let now = now_ms();
@@ -163,7 +175,11 @@ impl Coordinator for SqliteCoordinator {
         let size = req.size.min(i64::MAX as u64) as i64;
         let outcome = match existing {
             None => {
-                let status = if req.clearance { Status::WaitForClearance } else { Status::Acquired };
+                let status = if req.clearance {
+                    Status::WaitForClearance
+                } else {
+                    Status::Acquired
+                };
                 let (owner, lease, attempts) = if req.clearance {
                     (None, None, 0)
                 } else {
@@ -179,7 +195,11 @@ impl Coordinator for SqliteCoordinator {
                     Acquire::WaitingForClearance
                 } else {
                     let r = tx
-                        .query_row(&format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"), params![k.workflow, k.source, k.folder, k.path], record)
+                        .query_row(
+                            &format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"),
+                            params![k.workflow, k.source, k.folder, k.path],
+                            record,
+                        )
                         .map_err(|e| self.err(e))?;
                     Acquire::Acquired(r)
                 }
@@ -193,13 +213,26 @@ impl Coordinator for SqliteCoordinator {
                         )
                         .map_err(|e| self.err(e))?;
                         let r = tx
-                            .query_row(&format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"), params![k.workflow, k.source, k.folder, k.path], record)
+                            .query_row(
+                                &format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"),
+                                params![k.workflow, k.source, k.folder, k.path],
+                                record,
+                            )
                             .map_err(|e| self.err(e))?;
                         Acquire::Acquired(r)
                     } else {
                         tx.execute(
-                            &format!("UPDATE files SET fingerprint = ?, size = ? WHERE {WHERE_KEY}"),
-                            params![req.fingerprint, size, k.workflow, k.source, k.folder, k.path],
+                            &format!(
+                                "UPDATE files SET fingerprint = ?, size = ? WHERE {WHERE_KEY}"
+                            ),
+                            params![
+                                req.fingerprint,
+                                size,
+                                k.workflow,
+                                k.source,
+                                k.folder,
+                                k.path
+                            ],
                         )
                         .map_err(|e| self.err(e))?;
                         Acquire::WaitingForClearance
@@ -217,7 +250,11 @@ impl Coordinator for SqliteCoordinator {
                         )
                         .map_err(|e| self.err(e))?;
                         let r = tx
-                            .query_row(&format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"), params![k.workflow, k.source, k.folder, k.path], record)
+                            .query_row(
+                                &format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"),
+                                params![k.workflow, k.source, k.folder, k.path],
+                                record,
+                            )
                             .map_err(|e| self.err(e))?;
                         Acquire::Resume(r)
                     }
@@ -234,7 +271,12 @@ impl Coordinator for SqliteCoordinator {
                         let (status, owner, lease, attempts) = if req.clearance {
                             (Status::WaitForClearance, None, None, 0)
                         } else {
-                            (Status::Acquired, Some(req.owner.as_str()), Some(lease_until), 1)
+                            (
+                                Status::Acquired,
+                                Some(req.owner.as_str()),
+                                Some(lease_until),
+                                1,
+                            )
                         };
                         tx.execute(
                             &format!(
@@ -249,7 +291,11 @@ impl Coordinator for SqliteCoordinator {
                             Acquire::WaitingForClearance
                         } else {
                             let r = tx
-                                .query_row(&format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"), params![k.workflow, k.source, k.folder, k.path], record)
+                                .query_row(
+                                    &format!("SELECT {COLUMNS} FROM files WHERE {WHERE_KEY}"),
+                                    params![k.workflow, k.source, k.folder, k.path],
+                                    record,
+                                )
                                 .map_err(|e| self.err(e))?;
                             Acquire::Acquired(r)
                         }
@@ -261,7 +307,13 @@ impl Coordinator for SqliteCoordinator {
         Ok(outcome)
     }
 
-    async fn mark_written(&self, key: &FileKey, owner: &str, temp: &str, output: &str) -> Result<()> {
+    async fn mark_written(
+        &self,
+        key: &FileKey,
+        owner: &str,
+        temp: &str,
+        output: &str,
+    ) -> Result<()> {
         self.update(
             &format!("UPDATE files SET written = 1, temp_path = ?, output_path = ?, updated_at = ? WHERE {WHERE_KEY} AND owner = ? AND status = 'ACQUIRED'"),
             key,
@@ -270,7 +322,12 @@ impl Coordinator for SqliteCoordinator {
         )
     }
 
-    async fn mark_pending(&self, key: &FileKey, owner: &str, outcome: std::result::Result<(), String>) -> Result<()> {
+    async fn mark_pending(
+        &self,
+        key: &FileKey,
+        owner: &str,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<()> {
         let (success, error) = match outcome {
             Ok(()) => (1i64, None),
             Err(e) => (0i64, Some(e)),
@@ -293,7 +350,13 @@ impl Coordinator for SqliteCoordinator {
         )
     }
 
-    async fn mark_failure(&self, key: &FileKey, owner: &str, error: &str, input_gone: bool) -> Result<()> {
+    async fn mark_failure(
+        &self,
+        key: &FileKey,
+        owner: &str,
+        error: &str,
+        input_gone: bool,
+    ) -> Result<()> {
         let gone = input_gone as i64;
         self.update(
             &format!("UPDATE files SET status = 'FAILURE', success = 0, error = ?, input_gone = ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE {WHERE_KEY} AND owner = ? AND status IN ('ACQUIRED', 'PENDING')"),
@@ -306,7 +369,9 @@ impl Coordinator for SqliteCoordinator {
     async fn release(&self, key: &FileKey, owner: &str) -> Result<()> {
         let zero = 0i64;
         self.update(
-            &format!("UPDATE files SET lease_until = ?, updated_at = ? WHERE {WHERE_KEY} AND owner = ?"),
+            &format!(
+                "UPDATE files SET lease_until = ?, updated_at = ? WHERE {WHERE_KEY} AND owner = ?"
+            ),
             key,
             owner,
             &[&zero],
@@ -328,8 +393,11 @@ impl Coordinator for SqliteCoordinator {
         let mut stmt = conn
             .prepare(&format!("SELECT {COLUMNS} FROM files WHERE owner = ? AND status IN ('ACQUIRED', 'PENDING') ORDER BY path"))
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(params![owner], record).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        let rows = stmt
+            .query_map(params![owner], record)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 
     async fn get(&self, key: &FileKey) -> Result<Option<FileRecord>> {
@@ -346,10 +414,14 @@ impl Coordinator for SqliteCoordinator {
     async fn list(&self, filter: &Filter) -> Result<Vec<FileRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn
-            .prepare(&format!("SELECT {COLUMNS} FROM files ORDER BY workflow, source, folder, path"))
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM files ORDER BY workflow, source, folder, path"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], record).map_err(|e| self.err(e))?;
-        let all = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))?;
+        let all = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
         Ok(all.into_iter().filter(|r| filter.matches(r)).collect())
     }
 
@@ -377,7 +449,10 @@ impl Coordinator for SqliteCoordinator {
         let selected = self.list(filter).await?;
         let conn = self.conn.lock();
         let mut n = 0;
-        for r in selected.iter().filter(|r| r.status == Status::WaitForClearance && !r.cleared) {
+        for r in selected
+            .iter()
+            .filter(|r| r.status == Status::WaitForClearance && !r.cleared)
+        {
             let k = &r.key;
             n += conn
                 .execute(

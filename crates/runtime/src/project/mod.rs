@@ -50,9 +50,13 @@ impl Project {
     /// skipped), in name order.
     pub fn load(dir: impl AsRef<Path>) -> Result<Project> {
         let dir = dir.as_ref();
-        let meta = std::fs::metadata(dir).map_err(|e| Error::io("reading the project folder", dir, e))?;
+        let meta =
+            std::fs::metadata(dir).map_err(|e| Error::io("reading the project folder", dir, e))?;
         if !meta.is_dir() {
-            return Err(Error::Config(format!("'{}' is not a folder", dir.display())));
+            return Err(Error::Config(format!(
+                "'{}' is not a folder",
+                dir.display()
+            )));
         }
         let mut files = Vec::new();
         collect_files(dir, dir, &mut files)?;
@@ -69,7 +73,8 @@ impl Project {
         }
         for rel in &files {
             let path = dir.join(rel);
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
             parse::parse_file(&mut project, rel, &text);
         }
         project.files = files;
@@ -128,7 +133,10 @@ impl Project {
     }
 
     /// The environment asset for `stage` (or the project's default stage, or the only one).
-    pub fn select_environment(&self, stage: Option<&str>) -> std::result::Result<Option<&Environment>, String> {
+    pub fn select_environment(
+        &self,
+        stage: Option<&str>,
+    ) -> std::result::Result<Option<&Environment>, String> {
         let stage = stage.or(self.default_stage.as_deref());
         match stage {
             Some(s) => self
@@ -141,7 +149,11 @@ impl Project {
                 _ => Err(format!(
                     "the project has {} environment assets: choose the stage ({})",
                     self.environments.len(),
-                    self.environments.iter().map(|e| e.meta.id.name.as_str()).collect::<Vec<_>>().join(", ")
+                    self.environments
+                        .iter()
+                        .map(|e| e.meta.id.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             },
         }
@@ -163,7 +175,9 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> 
             continue;
         }
         let path = entry.path();
-        let ft = entry.file_type().map_err(|e| Error::io("reading", &path, e))?;
+        let ft = entry
+            .file_type()
+            .map_err(|e| Error::io("reading", &path, e))?;
         if ft.is_dir() {
             collect_files(root, &path, out)?;
         } else if name.ends_with(".toml") {

@@ -64,7 +64,11 @@ pub(crate) fn parse_file(project: &mut Project, file: &Path, text: &str) {
             let mut r = AssetReader::new(file.to_path_buf(), &lines, label);
             let Value::Table(map) = &asset.value else {
                 let span = asset.span.clone();
-                r.problem(None, &span, format!("must be a table: write [{top}.{name}]"));
+                r.problem(
+                    None,
+                    &span,
+                    format!("must be a table: write [{top}.{name}]"),
+                );
                 project.load_problems.append(&mut r.problems);
                 continue;
             };
@@ -100,7 +104,8 @@ pub(crate) fn parse_file(project: &mut Project, file: &Path, text: &str) {
                     project.environments.push(Environment { meta, values });
                 }
                 AssetKind::Secret => {
-                    let recipient = r.required(&mut t, "recipient", None, " (the age public key, age1...)");
+                    let recipient =
+                        r.required(&mut t, "recipient", None, " (the age public key, age1...)");
                     let values = r.string_map(&mut t, "values", None);
                     r.finish(t);
                     let meta = mk_meta(&mut r);
@@ -226,7 +231,11 @@ fn connection(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Connection> {
         ],
     );
     if !t.map.contains_key("credential") {
-        r.missing(t, "credential", " (client-secret, client-certificate or device-flow)");
+        r.missing(
+            t,
+            "credential",
+            " (client-secret, client-certificate or device-flow)",
+        );
     }
     let secret = r.string(t, "client_secret", Some(Scope::Static));
     let key = r.string(t, "certificate_key", Some(Scope::Static));
@@ -234,7 +243,11 @@ fn connection(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Connection> {
     let credential = match kind {
         Some(0) => {
             if secret.is_none() {
-                r.missing(t, "client_secret", " for credential = \"client-secret\" (use ${sec:KEY} or ${env:NAME})");
+                r.missing(
+                    t,
+                    "client_secret",
+                    " for credential = \"client-secret\" (use ${sec:KEY} or ${env:NAME})",
+                );
             }
             CredentialSetting::ClientSecret {
                 secret: secret.unwrap_or_default(),
@@ -242,7 +255,11 @@ fn connection(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Connection> {
         }
         Some(1) => {
             if key.is_none() {
-                r.missing(t, "certificate_key", " for credential = \"client-certificate\" (PEM private key file)");
+                r.missing(
+                    t,
+                    "certificate_key",
+                    " for credential = \"client-certificate\" (PEM private key file)",
+                );
             }
             CredentialSetting::ClientCertificate {
                 key: key.unwrap_or_default(),
@@ -277,7 +294,11 @@ fn storage(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<StorageSetting> {
         r.missing(t, "type", " (onedrive, sharepoint or local)");
         return None;
     }
-    let kind = r.choice(t, "type", &[("onedrive", 0), ("sharepoint", 1), ("local", 2)])?;
+    let kind = r.choice(
+        t,
+        "type",
+        &[("onedrive", 0), ("sharepoint", 1), ("local", 2)],
+    )?;
     Some(match kind {
         0 => {
             let connection = r.required(t, "connection", None, " (an MS Graph connection asset)");
@@ -300,7 +321,12 @@ fn storage(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<StorageSetting> {
             }
         }
         _ => {
-            let root = r.required(t, "root", Some(Scope::Static), " (the folder on this machine)");
+            let root = r.required(
+                t,
+                "root",
+                Some(Scope::Static),
+                " (the folder on this machine)",
+            );
             StorageSetting::Local {
                 root: root.unwrap_or_default(),
             }
@@ -418,8 +444,16 @@ fn source(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Source> {
             None
         }
         (Some(i), None) if i.is_zero() => {
-            let span = t.map.get("poll_interval").map(|n| n.span.clone()).unwrap_or(t.span.clone());
-            r.problem(Some("poll_interval".into()), &span, "the polling interval must be longer than 0");
+            let span = t
+                .map
+                .get("poll_interval")
+                .map(|n| n.span.clone())
+                .unwrap_or(t.span.clone());
+            r.problem(
+                Some("poll_interval".into()),
+                &span,
+                "the polling interval must be longer than 0",
+            );
             None
         }
         (Some(i), None) => Some(Polling::Interval(i)),
@@ -452,10 +486,16 @@ fn source(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Source> {
         r.finish(ft);
     }
     if folders.is_empty() {
-        r.missing(t, "folders", " (at least one folder setup: [source.NAME.folders.SETUP] with input = \"...\")");
+        r.missing(
+            t,
+            "folders",
+            " (at least one folder setup: [source.NAME.folders.SETUP] with input = \"...\")",
+        );
     }
     let max_streams = r.u32(t, "max_streams");
-    let max_streams_period = r.duration(t, "max_streams_period").unwrap_or(Duration::from_secs(60));
+    let max_streams_period = r
+        .duration(t, "max_streams_period")
+        .unwrap_or(Duration::from_secs(60));
     let mut backoff = BackoffSetting::default();
     if let Some(mut b) = r.table(t, "backoff") {
         if let Some(v) = r.duration(&mut b, "min") {
@@ -477,13 +517,25 @@ fn source(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Source> {
         backoff.reset_after_quiet = r.duration(&mut b, "reset_after_quiet");
         let span = b.span.clone();
         if backoff.min > backoff.max {
-            r.problem(Some("backoff.min".into()), &span, "backoff min is longer than backoff max");
+            r.problem(
+                Some("backoff.min".into()),
+                &span,
+                "backoff min is longer than backoff max",
+            );
         }
         if backoff.step.is_some() && b.map.contains_key("factor") {
-            r.problem(Some("backoff.step".into()), &span, "give either backoff step or factor, not both");
+            r.problem(
+                Some("backoff.step".into()),
+                &span,
+                "give either backoff step or factor, not both",
+            );
         }
         if backoff.factor < 1.0 {
-            r.problem(Some("backoff.factor".into()), &span, "the backoff factor must be at least 1");
+            r.problem(
+                Some("backoff.factor".into()),
+                &span,
+                "the backoff factor must be at least 1",
+            );
         }
         r.finish(b);
     }
@@ -521,10 +573,18 @@ fn source(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Source> {
 
 fn sink(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Sink> {
     let storage = storage(r, t);
-    let directory = r.string(t, "directory", Some(Scope::PerFile)).unwrap_or_default();
-    let file_name = r.string(t, "file_name", Some(Scope::PerFile)).unwrap_or_else(|| "${file.name}".into());
-    let prefix = r.string(t, "prefix", Some(Scope::PerFile)).unwrap_or_default();
-    let suffix = r.string(t, "suffix", Some(Scope::PerFile)).unwrap_or_default();
+    let directory = r
+        .string(t, "directory", Some(Scope::PerFile))
+        .unwrap_or_default();
+    let file_name = r
+        .string(t, "file_name", Some(Scope::PerFile))
+        .unwrap_or_else(|| "${file.name}".into());
+    let prefix = r
+        .string(t, "prefix", Some(Scope::PerFile))
+        .unwrap_or_default();
+    let suffix = r
+        .string(t, "suffix", Some(Scope::PerFile))
+        .unwrap_or_default();
     let create_dirs = r.bool(t, "create_dirs", true);
     let when_exists = r
         .choice(
@@ -543,8 +603,12 @@ fn sink(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Sink> {
         )
         .unwrap_or(SinkExists::Rollback);
     let temp_dir = r.string(t, "temp_directory", Some(Scope::PerFile));
-    let temp_prefix = r.string(t, "temp_prefix", Some(Scope::Static)).unwrap_or_else(|| ".graphlink-".into());
-    let temp_suffix = r.string(t, "temp_suffix", Some(Scope::Static)).unwrap_or_else(|| ".part".into());
+    let temp_prefix = r
+        .string(t, "temp_prefix", Some(Scope::Static))
+        .unwrap_or_else(|| ".graphlink-".into());
+    let temp_suffix = r
+        .string(t, "temp_suffix", Some(Scope::Static))
+        .unwrap_or_else(|| ".part".into());
     let archive_dir = r.string(t, "archive_directory", Some(Scope::PerFile));
     let archive_exists = r
         .choice(
@@ -600,13 +664,19 @@ fn service(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<ServiceKind> {
     }
     match r.choice(t, "type", &[("teams", 0), ("log", 1)])? {
         0 => {
-            let connection = r.required(t, "connection", None, " (an MS Graph connection asset, device flow)");
+            let connection = r.required(
+                t,
+                "connection",
+                None,
+                " (an MS Graph connection asset, device flow)",
+            );
             let mut channels = Vec::new();
             if let Some(mut ct) = r.table(t, "channels") {
                 let names: Vec<String> = ct.map.keys().cloned().collect();
                 for name in names {
                     if let Some(mut e) = r.table(&mut ct, &name) {
-                        let team = r.required(&mut e, "team", Some(Scope::Static), " (team name or id)");
+                        let team =
+                            r.required(&mut e, "team", Some(Scope::Static), " (team name or id)");
                         let channel = r.string(&mut e, "channel", Some(Scope::Static));
                         let description = r.string(&mut e, "description", None).unwrap_or_default();
                         r.finish(e);
@@ -654,7 +724,12 @@ fn notification(r: &mut AssetReader<'_>, t: &mut Tbl<'_>, key: &str) -> Option<N
     let mut n = r.table(t, key)?;
     let service = r.required(&mut n, "service", None, " (a service asset)");
     let conversation = r.string(&mut n, "conversation", Some(Scope::Static));
-    let message = r.required(&mut n, "message", Some(Scope::Message), " (the text, macros allowed)");
+    let message = r.required(
+        &mut n,
+        "message",
+        Some(Scope::Message),
+        " (the text, macros allowed)",
+    );
     r.finish(n);
     Some(Notification {
         service: service?,
@@ -671,7 +746,11 @@ fn workflow(r: &mut AssetReader<'_>, t: &mut Tbl<'_>) -> Option<Workflow> {
     let command = if argv.is_empty() {
         if t.map.contains_key("command") {
             let span = t.map["command"].span.clone();
-            r.problem(Some("command".into()), &span, "the command is empty: give the program and its arguments");
+            r.problem(
+                Some("command".into()),
+                &span,
+                "the command is empty: give the program and its arguments",
+            );
         }
         None
     } else {

@@ -22,7 +22,11 @@ pub(crate) struct Tbl<'a> {
 }
 
 impl<'a> Tbl<'a> {
-    pub fn new(prefix: impl Into<String>, span: Range<usize>, map: &'a BTreeMap<String, Node>) -> Self {
+    pub fn new(
+        prefix: impl Into<String>,
+        span: Range<usize>,
+        map: &'a BTreeMap<String, Node>,
+    ) -> Self {
         Self {
             prefix: prefix.into(),
             span,
@@ -65,7 +69,12 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn problem(&mut self, field: Option<String>, span: &Range<usize>, message: impl Into<String>) {
+    pub fn problem(
+        &mut self,
+        field: Option<String>,
+        span: &Range<usize>,
+        message: impl Into<String>,
+    ) {
         self.problems.push(Problem {
             location: self.loc(span),
             asset: Some(self.asset.clone()),
@@ -93,7 +102,11 @@ impl<'a> AssetReader<'a> {
 
     pub fn missing(&mut self, t: &Tbl<'_>, key: &str, hint: &str) {
         let span = t.span.clone();
-        self.problem(Some(t.path(key)), &span, format!("missing required field '{key}'{hint}"));
+        self.problem(
+            Some(t.path(key)),
+            &span,
+            format!("missing required field '{key}'{hint}"),
+        );
     }
 
     /// A string; `scope` records it for macro checks.
@@ -114,7 +127,13 @@ impl<'a> AssetReader<'a> {
     }
 
     /// A required string.
-    pub fn required(&mut self, t: &mut Tbl<'_>, key: &str, scope: Option<Scope>, hint: &str) -> Option<String> {
+    pub fn required(
+        &mut self,
+        t: &mut Tbl<'_>,
+        key: &str,
+        scope: Option<Scope>,
+        hint: &str,
+    ) -> Option<String> {
         if !t.map.contains_key(key) {
             self.missing(t, key, hint);
             return None;
@@ -123,7 +142,9 @@ impl<'a> AssetReader<'a> {
     }
 
     pub fn bool(&mut self, t: &mut Tbl<'_>, key: &str, default: bool) -> bool {
-        let Some(node) = self.get(t, key) else { return default };
+        let Some(node) = self.get(t, key) else {
+            return default;
+        };
         match node.value {
             Value::Bool(b) => b,
             _ => {
@@ -138,7 +159,11 @@ impl<'a> AssetReader<'a> {
         match node.value {
             Value::Int(i) if (0..=i64::from(u32::MAX)).contains(&i) => Some(i as u32),
             Value::Int(i) => {
-                self.problem(Some(t.path(key)), &node.span, format!("{i} is out of range (0 to {})", u32::MAX));
+                self.problem(
+                    Some(t.path(key)),
+                    &node.span,
+                    format!("{i} is out of range (0 to {})", u32::MAX),
+                );
                 None
             }
             _ => {
@@ -162,7 +187,9 @@ impl<'a> AssetReader<'a> {
 
     /// A list of strings (a single string is accepted as a one-element list).
     pub fn strings(&mut self, t: &mut Tbl<'_>, key: &str, scope: Option<Scope>) -> Vec<String> {
-        let Some(node) = self.get(t, key) else { return Vec::new() };
+        let Some(node) = self.get(t, key) else {
+            return Vec::new();
+        };
         let path = t.path(key);
         let mut out = Vec::new();
         match &node.value {
@@ -172,7 +199,11 @@ impl<'a> AssetReader<'a> {
                     match &item.value {
                         Value::Str(s) => out.push(s.clone()),
                         other => {
-                            let msg = format!("item {} must be a string, found {}", i + 1, other.type_name());
+                            let msg = format!(
+                                "item {} must be a string, found {}",
+                                i + 1,
+                                other.type_name()
+                            );
                             self.problem(Some(path.clone()), &item.span, msg);
                         }
                     }
@@ -182,7 +213,8 @@ impl<'a> AssetReader<'a> {
         }
         if let Some(scope) = scope {
             for (i, s) in out.iter().enumerate() {
-                self.strings.push((format!("{path}[{i}]"), s.clone(), scope));
+                self.strings
+                    .push((format!("{path}[{i}]"), s.clone(), scope));
             }
         }
         out
@@ -235,8 +267,18 @@ impl<'a> AssetReader<'a> {
                 match Regex::new(&pattern) {
                     Ok(r) => Some(r),
                     Err(e) => {
-                        let first = e.to_string().lines().last().unwrap_or_default().trim().to_string();
-                        self.problem(Some(t.path(key)), &node.span, format!("invalid regular expression '{s}': {first}"));
+                        let first = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string();
+                        self.problem(
+                            Some(t.path(key)),
+                            &node.span,
+                            format!("invalid regular expression '{s}': {first}"),
+                        );
                         None
                     }
                 }
@@ -249,7 +291,12 @@ impl<'a> AssetReader<'a> {
     }
 
     /// One of a set of keywords.
-    pub fn choice<T: Copy>(&mut self, t: &mut Tbl<'_>, key: &str, options: &[(&str, T)]) -> Option<T> {
+    pub fn choice<T: Copy>(
+        &mut self,
+        t: &mut Tbl<'_>,
+        key: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
         let node = self.get(t, key)?;
         let Value::Str(s) = &node.value else {
             self.wrong_type(t, key, node, "a string");
@@ -272,7 +319,11 @@ impl<'a> AssetReader<'a> {
     pub fn table<'t>(&mut self, t: &mut Tbl<'t>, key: &str) -> Option<Tbl<'t>> {
         let node = self.get(t, key)?;
         match &node.value {
-            Value::Table(map) => Some(Tbl::new(format!("{}.", t.path(key)), node.span.clone(), map)),
+            Value::Table(map) => Some(Tbl::new(
+                format!("{}.", t.path(key)),
+                node.span.clone(),
+                map,
+            )),
             _ => {
                 self.wrong_type(t, key, node, "a table");
                 None
@@ -281,9 +332,16 @@ impl<'a> AssetReader<'a> {
     }
 
     /// A table of string values (`[x.values]`).
-    pub fn string_map(&mut self, t: &mut Tbl<'_>, key: &str, scope: Option<Scope>) -> BTreeMap<String, String> {
+    pub fn string_map(
+        &mut self,
+        t: &mut Tbl<'_>,
+        key: &str,
+        scope: Option<Scope>,
+    ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        let Some(mut sub) = self.table(t, key) else { return out };
+        let Some(mut sub) = self.table(t, key) else {
+            return out;
+        };
         let keys: Vec<String> = sub.map.keys().cloned().collect();
         for k in keys {
             if let Some(v) = self.string(&mut sub, &k, scope) {

@@ -117,7 +117,11 @@ fn value_node(v: &toml_edit::Value, key_span: Range<usize>) -> Node {
         V::Float(f) => Value::Float(*f.value()),
         V::Boolean(b) => Value::Bool(*b.value()),
         V::Datetime(_) => Value::Datetime,
-        V::Array(a) => Value::Array(a.iter().map(|x| value_node(x, x.span().unwrap_or(own.clone()))).collect()),
+        V::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| value_node(x, x.span().unwrap_or(own.clone())))
+                .collect(),
+        ),
         V::InlineTable(t) => {
             let mut map = BTreeMap::new();
             for (k, x) in t.iter() {
@@ -128,5 +132,8 @@ fn value_node(v: &toml_edit::Value, key_span: Range<usize>) -> Node {
         }
     };
     // A field is reported at its key's line; array items at their own.
-    Node { span: key_span, value }
+    Node {
+        span: key_span,
+        value,
+    }
 }

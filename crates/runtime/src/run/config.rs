@@ -11,15 +11,26 @@ use crate::storage::Storage;
 use crate::{Error, Result};
 
 /// Parses and resolves the static macros of one setting.
-pub(crate) fn resolve(values: &StaticValues<'_>, asset: &AssetId, field: &str, text: &str) -> Result<Template> {
-    let t = macros::parse(text).map_err(|e| Error::Config(format!("{asset}, field '{field}': {e}")))?;
+pub(crate) fn resolve(
+    values: &StaticValues<'_>,
+    asset: &AssetId,
+    field: &str,
+    text: &str,
+) -> Result<Template> {
+    let t =
+        macros::parse(text).map_err(|e| Error::Config(format!("{asset}, field '{field}': {e}")))?;
     t.resolve_static(values)
         .map_err(|e| Error::Config(format!("{asset}, field '{field}': {}", e.join("; "))))
 }
 
 /// Resolves a setting that must not contain per-file macros, to plain text (`date` is
 /// evaluated now).
-pub(crate) fn resolve_text(values: &StaticValues<'_>, asset: &AssetId, field: &str, text: &str) -> Result<String> {
+pub(crate) fn resolve_text(
+    values: &StaticValues<'_>,
+    asset: &AssetId,
+    field: &str,
+    text: &str,
+) -> Result<String> {
     resolve(values, asset, field, text)?
         .render(None)
         .map_err(|e| Error::Config(format!("{asset}, field '{field}': {e}")))
@@ -84,7 +95,13 @@ pub(crate) struct WorkflowRt {
     pub on_failure: Option<NotifyRt>,
 }
 
-fn target(values: &StaticValues<'_>, id: &AssetId, base: &str, which: &str, t: &MoveTarget) -> Result<TargetRt> {
+fn target(
+    values: &StaticValues<'_>,
+    id: &AssetId,
+    base: &str,
+    which: &str,
+    t: &MoveTarget,
+) -> Result<TargetRt> {
     Ok(TargetRt {
         dir: resolve(values, id, &format!("{base}.{which}"), &t.dir)?,
         prefix: resolve(values, id, &format!("{base}.{which}_prefix"), &t.prefix)?,
@@ -93,18 +110,31 @@ fn target(values: &StaticValues<'_>, id: &AssetId, base: &str, which: &str, t: &
     })
 }
 
-pub(crate) fn source_rt(values: &StaticValues<'_>, cfg: &Source, storage: Arc<dyn Storage>) -> Result<SourceRt> {
+pub(crate) fn source_rt(
+    values: &StaticValues<'_>,
+    cfg: &Source,
+    storage: Arc<dyn Storage>,
+) -> Result<SourceRt> {
     let id = &cfg.meta.id;
     let mut folders = Vec::new();
     for f in &cfg.folders {
         let base = format!("folders.{}", f.name);
         let input = resolve_text(values, id, &format!("{base}.input"), &f.input)?;
-        let input = crate::naming::normalize(&input).map_err(|e| Error::Config(format!("{id}, field '{base}.input': {e}")))?;
+        let input = crate::naming::normalize(&input)
+            .map_err(|e| Error::Config(format!("{id}, field '{base}.input': {e}")))?;
         folders.push(FolderRt {
             setup: f.clone(),
             input,
-            done: f.done.as_ref().map(|t| target(values, id, &base, "done", t)).transpose()?,
-            error: f.error.as_ref().map(|t| target(values, id, &base, "error", t)).transpose()?,
+            done: f
+                .done
+                .as_ref()
+                .map(|t| target(values, id, &base, "done", t))
+                .transpose()?,
+            error: f
+                .error
+                .as_ref()
+                .map(|t| target(values, id, &base, "error", t))
+                .transpose()?,
         });
     }
     Ok(SourceRt {
@@ -114,15 +144,27 @@ pub(crate) fn source_rt(values: &StaticValues<'_>, cfg: &Source, storage: Arc<dy
     })
 }
 
-pub(crate) fn sink_rt(values: &StaticValues<'_>, cfg: &Sink, storage: Arc<dyn Storage>) -> Result<SinkRt> {
+pub(crate) fn sink_rt(
+    values: &StaticValues<'_>,
+    cfg: &Sink,
+    storage: Arc<dyn Storage>,
+) -> Result<SinkRt> {
     let id = &cfg.meta.id;
     Ok(SinkRt {
         directory: resolve(values, id, "directory", &cfg.directory)?,
         file_name: resolve(values, id, "file_name", &cfg.file_name)?,
         prefix: resolve(values, id, "prefix", &cfg.prefix)?,
         suffix: resolve(values, id, "suffix", &cfg.suffix)?,
-        temp_dir: cfg.temp_dir.as_ref().map(|t| resolve(values, id, "temp_directory", t)).transpose()?,
-        archive_dir: cfg.archive_dir.as_ref().map(|t| resolve(values, id, "archive_directory", t)).transpose()?,
+        temp_dir: cfg
+            .temp_dir
+            .as_ref()
+            .map(|t| resolve(values, id, "temp_directory", t))
+            .transpose()?,
+        archive_dir: cfg
+            .archive_dir
+            .as_ref()
+            .map(|t| resolve(values, id, "archive_directory", t))
+            .transpose()?,
         cfg: {
             let mut c = cfg.clone();
             c.temp_prefix = resolve_text(values, id, "temp_prefix", &cfg.temp_prefix)?;

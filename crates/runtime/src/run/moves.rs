@@ -24,7 +24,10 @@ pub(crate) async fn free_counter(storage: &dyn Storage, path: &str) -> Result<St
 
 /// `name_TIMESTAMP.ext` next to `path` (with a counter if that exists too).
 pub(crate) async fn free_timestamp(storage: &dyn Storage, path: &str) -> Result<String> {
-    let candidate = join(parent(path), &with_timestamp(file_name(path), SystemTime::now()));
+    let candidate = join(
+        parent(path),
+        &with_timestamp(file_name(path), SystemTime::now()),
+    );
     if storage.exists(&candidate).await? {
         free_counter(storage, &candidate).await
     } else {
@@ -44,7 +47,12 @@ pub(crate) enum MoveOutcome {
 }
 
 /// Moves `from` to `to` under `policy` (`to`'s directory must exist).
-pub(crate) async fn move_with_policy(storage: &dyn Storage, from: &str, to: &str, policy: ExistsPolicy) -> Result<MoveOutcome> {
+pub(crate) async fn move_with_policy(
+    storage: &dyn Storage,
+    from: &str,
+    to: &str,
+    policy: ExistsPolicy,
+) -> Result<MoveOutcome> {
     if !storage.exists(to).await? {
         match storage.rename(from, to, false).await {
             Ok(()) => return Ok(MoveOutcome::Moved(to.to_string())),
@@ -85,7 +93,12 @@ pub(crate) async fn move_with_policy(storage: &dyn Storage, from: &str, to: &str
 }
 
 /// Moves an existing file into the archive directory under the archive policy.
-pub(crate) async fn archive(storage: &dyn Storage, existing: &str, archive_dir: &str, policy: ArchiveExists) -> Result<String> {
+pub(crate) async fn archive(
+    storage: &dyn Storage,
+    existing: &str,
+    archive_dir: &str,
+    policy: ArchiveExists,
+) -> Result<String> {
     storage.mkdirs(archive_dir).await?;
     let dest = join(archive_dir, file_name(existing));
     let policy = match policy {

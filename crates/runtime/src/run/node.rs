@@ -11,8 +11,8 @@ use super::config::{self, NotifyRt, WorkflowRt};
 use super::status::NodeStatus;
 use super::workflow::{PollReport, Runner};
 use crate::coordinator::{Coordinator, SqliteCoordinator};
-use crate::macros::StaticValues;
 use crate::macros::Macro;
+use crate::macros::StaticValues;
 use crate::model::{AssetId, Notification, ServiceKind, StorageSetting};
 use crate::notify::{LogNotifier, Notifier};
 use crate::project::Project;
@@ -25,7 +25,12 @@ use crate::{Error, Result};
 #[async_trait::async_trait]
 pub trait StorageFactory: Send + Sync + std::fmt::Debug {
     /// Opens the storage of `asset`.
-    async fn open(&self, project: &Project, asset: &AssetId, setting: &StorageSetting) -> Result<Arc<dyn Storage>>;
+    async fn open(
+        &self,
+        project: &Project,
+        asset: &AssetId,
+        setting: &StorageSetting,
+    ) -> Result<Arc<dyn Storage>>;
 }
 
 /// How a node runs.
@@ -83,7 +88,8 @@ impl Node {
     /// Prepares a node: validates what it will run, resolves macros (decrypting secrets if
     /// needed), opens storages and the coordinator, and locks the state folder.
     pub async fn new(project: &Project, options: NodeOptions) -> Result<Node> {
-        std::fs::create_dir_all(&options.state_dir).map_err(|e| Error::io("creating the state folder", &options.state_dir, e))?;
+        std::fs::create_dir_all(&options.state_dir)
+            .map_err(|e| Error::io("creating the state folder", &options.state_dir, e))?;
         let lock = lock_state_dir(&options.state_dir)?;
         let node_id = node_id(&options.state_dir)?;
         let mut runnable = Vec::new();
@@ -93,7 +99,10 @@ impl Node {
                 Ok(()) => runnable.push(w),
                 Err(blocked) => {
                     let names: Vec<String> = blocked.iter().map(|b| b.to_string()).collect();
-                    skipped.push((w.meta.id.name.clone(), format!("roles do not allow {}", names.join(", "))));
+                    skipped.push((
+                        w.meta.id.name.clone(),
+                        format!("roles do not allow {}", names.join(", ")),
+                    ));
                 }
             }
         }
@@ -122,11 +131,16 @@ impl Node {
             Ok(e) => e.map(|e| &e.values),
             Err(_) => None,
         };
-        let needs_secrets = project.metas().iter().filter(|m| used.contains(&m.id.to_string())).any(|m| {
-            m.strings
-                .iter()
-                .any(|(_, t, _)| crate::macros::parse(t).is_ok_and(|t| t.macros().any(|m| matches!(m, Macro::Sec(_)))))
-        });
+        let needs_secrets = project
+            .metas()
+            .iter()
+            .filter(|m| used.contains(&m.id.to_string()))
+            .any(|m| {
+                m.strings.iter().any(|(_, t, _)| {
+                    crate::macros::parse(t)
+                        .is_ok_and(|t| t.macros().any(|m| matches!(m, Macro::Sec(_))))
+                })
+            });
         let secrets: Option<BTreeMap<String, SecretValue>> = if needs_secrets {
             let key = match &options.secret_key_file {
                 Some(p) => KeyPair::read(p)?,
@@ -156,9 +170,13 @@ impl Node {
             let source = project
                 .source(&w.source)
                 .ok_or_else(|| Error::Config(format!("unknown source '{}'", w.source)))?;
-            let sink = project.sink(&w.sink).ok_or_else(|| Error::Config(format!("unknown sink '{}'", w.sink)))?;
-            let src_storage = open_storage(project, &options, &values, &source.meta.id, &source.storage).await?;
-            let sink_storage = open_storage(project, &options, &values, &sink.meta.id, &sink.storage).await?;
+            let sink = project
+                .sink(&w.sink)
+                .ok_or_else(|| Error::Config(format!("unknown sink '{}'", w.sink)))?;
+            let src_storage =
+                open_storage(project, &options, &values, &source.meta.id, &source.storage).await?;
+            let sink_storage =
+                open_storage(project, &options, &values, &sink.meta.id, &sink.storage).await?;
             let id = &w.meta.id;
             let command = match &w.command {
                 Some(c) => {
@@ -209,7 +227,10 @@ impl Node {
 
     /// The workflows this node runs.
     pub fn workflows(&self) -> Vec<String> {
-        self.statuses.iter().map(|s| s.lock().name.clone()).collect()
+        self.statuses
+            .iter()
+            .map(|s| s.lock().name.clone())
+            .collect()
     }
 
     /// The workflows it does not run, with the reason.
@@ -313,7 +334,11 @@ impl Node {
 }
 
 /// Runs a project's workflows allowed by `roles` until `shutdown`.
-pub async fn run(project: &Project, options: NodeOptions, shutdown: CancellationToken) -> Result<()> {
+pub async fn run(
+    project: &Project,
+    options: NodeOptions,
+    shutdown: CancellationToken,
+) -> Result<()> {
     Node::new(project, options).await?.run(shutdown).await
 }
 
@@ -329,33 +354,50 @@ async fn open_storage(
         StorageSetting::Local { root } => {
             let root = r("root", root)?;
             let p = Path::new(&root);
-            let full = if p.is_absolute() { p.to_path_buf() } else { project.dir.join(p) };
+            let full = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                project.dir.join(p)
+            };
             Ok(Arc::new(LocalStorage::new(full)))
         }
-        StorageSetting::OneDrive { connection, drive, user } => {
+        StorageSetting::OneDrive {
+            connection,
+            drive,
+            user,
+        } => {
             let resolved = StorageSetting::OneDrive {
                 connection: connection.clone(),
                 drive: drive.as_deref().map(|d| r("drive", d)).transpose()?,
                 user: user.as_deref().map(|u| r("user", u)).transpose()?,
             };
-            factory(options, asset)?.open(project, asset, &resolved).await
+            factory(options, asset)?
+                .open(project, asset, &resolved)
+                .await
         }
-        StorageSetting::SharePoint { connection, site, library } => {
+        StorageSetting::SharePoint {
+            connection,
+            site,
+            library,
+        } => {
             let resolved = StorageSetting::SharePoint {
                 connection: connection.clone(),
                 site: r("site", site)?,
                 library: r("library", library)?,
             };
-            factory(options, asset)?.open(project, asset, &resolved).await
+            factory(options, asset)?
+                .open(project, asset, &resolved)
+                .await
         }
     }
 }
 
 fn factory<'a>(options: &'a NodeOptions, asset: &AssetId) -> Result<&'a Arc<dyn StorageFactory>> {
-    options
-        .storage_factory
-        .as_ref()
-        .ok_or_else(|| Error::Config(format!("{asset}: OneDrive/SharePoint storages need a Graph storage factory")))
+    options.storage_factory.as_ref().ok_or_else(|| {
+        Error::Config(format!(
+            "{asset}: OneDrive/SharePoint storages need a Graph storage factory"
+        ))
+    })
 }
 
 fn notify_rt(
@@ -382,7 +424,12 @@ fn notify_rt(
     Ok(Some(NotifyRt {
         service: n.service.clone(),
         notifier,
-        conversation: config::resolve_text(values, id, &format!("{field}.conversation"), &n.conversation)?,
+        conversation: config::resolve_text(
+            values,
+            id,
+            &format!("{field}.conversation"),
+            &n.conversation,
+        )?,
         message: config::resolve(values, id, &format!("{field}.message"), &n.message)?,
     }))
 }
@@ -396,7 +443,10 @@ fn node_id(state_dir: &Path) -> Result<String> {
         }
     }
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
-    let id = format!("{host}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let id = format!(
+        "{host}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     std::fs::write(&path, format!("{id}\n")).map_err(|e| Error::io("writing", &path, e))?;
     Ok(id)
 }
@@ -419,4 +469,3 @@ fn lock_state_dir(state_dir: &Path) -> Result<std::fs::File> {
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking", &path, e)),
     }
 }
-

@@ -86,7 +86,10 @@ pub fn rfc3339(t: SystemTime) -> String {
 mod opt_time {
     use std::time::SystemTime;
 
-    pub fn serialize<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_some(&super::rfc3339(*t)),
             None => s.serialize_none(),

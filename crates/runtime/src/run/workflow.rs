@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 use super::config::{FolderRt, NotifyRt, WorkflowRt};
 use super::moves::{self, MoveOutcome};
 use super::status::{rfc3339, WorkflowState, WorkflowStatus};
-use crate::coordinator::{Acquire, AcquireRequest, Coordinator, FileKey, FileRecord, Filter, Status};
+use crate::coordinator::{
+    Acquire, AcquireRequest, Coordinator, FileKey, FileRecord, Filter, Status,
+};
 use crate::macros::FileValues;
 use crate::model::{InputAfter, Ordering, Polling, SinkExists};
 use crate::naming::{decorate, file_name, join, normalize, parent};
@@ -114,7 +116,12 @@ pub(crate) struct Runner {
 }
 
 impl Runner {
-    pub fn new(wf: WorkflowRt, coord: Arc<dyn Coordinator>, owner: String, lease: Duration) -> Self {
+    pub fn new(
+        wf: WorkflowRt,
+        coord: Arc<dyn Coordinator>,
+        owner: String,
+        lease: Duration,
+    ) -> Self {
         let backoff = Backoff::new(wf.source.cfg.backoff.clone());
         let throttle = Throttle::new(wf.source.cfg.max_streams, wf.source.cfg.max_streams_period);
         let status = Arc::new(Mutex::new(WorkflowStatus::new(&wf.name)));
@@ -162,13 +169,23 @@ impl Runner {
             if let Some(b) = report.blocked_until {
                 next = next.min(b.max(now));
             }
-            for t in self.folder_hk_next.iter().chain(std::iter::once(&self.sink_hk_next)).flatten() {
+            for t in self
+                .folder_hk_next
+                .iter()
+                .chain(std::iter::once(&self.sink_hk_next))
+                .flatten()
+            {
                 next = next.min(*t);
             }
             {
                 let mut s = self.status.lock();
                 s.next_poll = Some(next);
-                if !matches!(s.state, WorkflowState::Error(_) | WorkflowState::BackingOff(_) | WorkflowState::Throttled(_)) {
+                if !matches!(
+                    s.state,
+                    WorkflowState::Error(_)
+                        | WorkflowState::BackingOff(_)
+                        | WorkflowState::Throttled(_)
+                ) {
                     s.state = WorkflowState::Idle;
                 }
             }
@@ -192,9 +209,19 @@ impl Runner {
             }
             let now = SystemTime::now();
             for (i, f) in self.wf.source.folders.iter().enumerate() {
-                self.folder_hk_next[i] = f.setup.housekeeping.as_ref().and_then(|h| h.schedule.next_after(now));
+                self.folder_hk_next[i] = f
+                    .setup
+                    .housekeeping
+                    .as_ref()
+                    .and_then(|h| h.schedule.next_after(now));
             }
-            self.sink_hk_next = self.wf.sink.cfg.housekeeping.as_ref().and_then(|h| h.schedule.next_after(now));
+            self.sink_hk_next = self
+                .wf
+                .sink
+                .cfg
+                .housekeeping
+                .as_ref()
+                .and_then(|h| h.schedule.next_after(now));
             self.started = true;
         }
         self.housekeeping(false).await;
@@ -202,7 +229,12 @@ impl Runner {
         let candidates = match self.wf.source.cfg.poll_timeout {
             Some(t) => tokio::time::timeout(t, self.candidates(&mut report))
                 .await
-                .map_err(|_| Error::Config(format!("listing the source took longer than the polling timeout ({})", humantime::format_duration(t))))??,
+                .map_err(|_| {
+                    Error::Config(format!(
+                        "listing the source took longer than the polling timeout ({})",
+                        humantime::format_duration(t)
+                    ))
+                })??,
             None => self.candidates(&mut report).await?,
         };
         self.status.lock().last_poll = Some(SystemTime::now());
@@ -294,11 +326,18 @@ impl Runner {
         let mut out = Vec::new();
         let mut present = HashSet::new();
         for (i, f) in source.folders.iter().enumerate() {
-            let entries = source.storage.list(&f.input, f.setup.include_subdirs).await?;
+            let entries = source
+                .storage
+                .list(&f.input, f.setup.include_subdirs)
+                .await?;
             for entry in entries {
                 let rel = match f.input.as_str() {
                     "" => entry.path.clone(),
-                    dir => match entry.path.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+                    dir => match entry
+                        .path
+                        .strip_prefix(dir)
+                        .and_then(|r| r.strip_prefix('/'))
+                    {
                         Some(r) => r.to_string(),
                         None => continue,
                     },
@@ -334,15 +373,29 @@ impl Runner {
                         continue;
                     }
                 }
-                out.push(Candidate { folder: i, entry, rel });
+                out.push(Candidate {
+                    folder: i,
+                    entry,
+                    rel,
+                });
             }
         }
         self.seen.retain(|k, _| present.contains(k));
         match source.cfg.order {
             Ordering::NameAsc => out.sort_by(|a, b| a.rel.cmp(&b.rel)),
             Ordering::NameDesc => out.sort_by(|a, b| b.rel.cmp(&a.rel)),
-            Ordering::ModifiedAsc => out.sort_by(|a, b| a.entry.modified.cmp(&b.entry.modified).then(a.rel.cmp(&b.rel))),
-            Ordering::ModifiedDesc => out.sort_by(|a, b| b.entry.modified.cmp(&a.entry.modified).then(a.rel.cmp(&b.rel))),
+            Ordering::ModifiedAsc => out.sort_by(|a, b| {
+                a.entry
+                    .modified
+                    .cmp(&b.entry.modified)
+                    .then(a.rel.cmp(&b.rel))
+            }),
+            Ordering::ModifiedDesc => out.sort_by(|a, b| {
+                b.entry
+                    .modified
+                    .cmp(&a.entry.modified)
+                    .then(a.rel.cmp(&b.rel))
+            }),
         }
         Ok(out)
     }
@@ -359,14 +412,23 @@ impl Runner {
         }
     }
 
-    fn plan(&self, fv: &FileValues, key: &FileKey, generation: u32) -> std::result::Result<Plan, String> {
+    fn plan(
+        &self,
+        fv: &FileValues,
+        key: &FileKey,
+        generation: u32,
+    ) -> std::result::Result<Plan, String> {
         let sink = &self.wf.sink;
         let dir = normalize(&sink.directory.render(Some(fv))?)?;
         let name = normalize(&sink.file_name.render(Some(fv))?)?;
         if name.is_empty() {
             return Err("the output file name is empty".into());
         }
-        let base = decorate(file_name(&name), &sink.prefix.render(Some(fv))?, &sink.suffix.render(Some(fv))?);
+        let base = decorate(
+            file_name(&name),
+            &sink.prefix.render(Some(fv))?,
+            &sink.suffix.render(Some(fv))?,
+        );
         let output = join(&dir, &join(parent(&name), &base));
         let temp_dir = match &sink.temp_dir {
             Some(t) => normalize(&t.render(Some(fv))?)?,
@@ -376,18 +438,33 @@ impl Runner {
         h.update(format!("{key}#{generation}").as_bytes());
         let digest = h.finalize();
         let tag: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        let temp = join(&temp_dir, &format!("{}{}.{}{}", sink.cfg.temp_prefix, base, tag, sink.cfg.temp_suffix));
+        let temp = join(
+            &temp_dir,
+            &format!(
+                "{}{}.{}{}",
+                sink.cfg.temp_prefix, base, tag, sink.cfg.temp_suffix
+            ),
+        );
         Ok(Plan { output, temp })
     }
 
-    async fn stream(&self, cand: &Candidate, rec: &FileRecord, shutdown: &CancellationToken) -> Result<StreamEnd> {
+    async fn stream(
+        &self,
+        cand: &Candidate,
+        rec: &FileRecord,
+        shutdown: &CancellationToken,
+    ) -> Result<StreamEnd> {
         let folder = &self.wf.source.folders[cand.folder];
         let fv = self.values(folder, &cand.rel, Some(&cand.entry), cand.entry.size);
         self.set_state(WorkflowState::Processing(cand.rel.clone()));
         tracing::info!(workflow = %self.wf.name, file = %cand.rel, folder = %folder.setup.name, size = cand.entry.size, "processing");
         let plan = match self.plan(&fv, &rec.key, rec.generation) {
             Ok(p) => p,
-            Err(e) => return self.finish(cand.folder, &cand.entry.path, fv, &rec.key, Err(e)).await,
+            Err(e) => {
+                return self
+                    .finish(cand.folder, &cand.entry.path, fv, &rec.key, Err(e))
+                    .await
+            }
         };
         let written = tokio::select! {
             r = self.write_output(&cand.entry.path, &fv, &plan) => Some(r),
@@ -402,12 +479,22 @@ impl Runner {
                 Ok(StreamEnd::Abandoned)
             }
             Some(Ok(_)) => {
-                self.coord.mark_written(&rec.key, &self.owner, &plan.temp, &plan.output).await?;
-                self.commit_and_finish(cand.folder, &cand.entry.path, fv, &rec.key, &plan).await
+                self.coord
+                    .mark_written(&rec.key, &self.owner, &plan.temp, &plan.output)
+                    .await?;
+                self.commit_and_finish(cand.folder, &cand.entry.path, fv, &rec.key, &plan)
+                    .await
             }
             Some(Err(e)) => {
                 let _ = sink.delete(&plan.temp).await;
-                self.finish(cand.folder, &cand.entry.path, fv, &rec.key, Err(e.to_string())).await
+                self.finish(
+                    cand.folder,
+                    &cand.entry.path,
+                    fv,
+                    &rec.key,
+                    Err(e.to_string()),
+                )
+                .await
             }
         }
     }
@@ -424,7 +511,9 @@ impl Runner {
         } else {
             for d in [out_dir, temp_dir] {
                 if !d.is_empty() && !sink.storage.dir_exists(d).await? {
-                    return Err(Error::Config(format!("directory '{d}' does not exist and create_dirs is off")));
+                    return Err(Error::Config(format!(
+                        "directory '{d}' does not exist and create_dirs is off"
+                    )));
                 }
             }
         }
@@ -436,7 +525,8 @@ impl Runner {
                     .map(|t| t.render(Some(fv)))
                     .collect::<std::result::Result<_, _>>()
                     .map_err(Error::Command)?;
-                crate::process::run_into(&argv, *timeout, reader, sink.storage.as_ref(), &plan.temp).await
+                crate::process::run_into(&argv, *timeout, reader, sink.storage.as_ref(), &plan.temp)
+                    .await
             }
             None => sink.storage.write(&plan.temp, &mut reader).await,
         }
@@ -451,7 +541,10 @@ impl Runner {
             return if storage.exists(&plan.output).await? {
                 Ok(())
             } else {
-                Err(Error::Config(format!("the temporary output '{}' vanished", plan.temp)))
+                Err(Error::Config(format!(
+                    "the temporary output '{}' vanished",
+                    plan.temp
+                )))
             };
         }
         if storage.exists(&plan.output).await? {
@@ -471,8 +564,13 @@ impl Runner {
                 }
                 SinkExists::Archive => {
                     let dir = match &sink.archive_dir {
-                        Some(t) => normalize(&t.render(Some(fv)).map_err(Error::Config)?).map_err(Error::Config)?,
-                        None => return Err(Error::Config("when_exists = archive needs archive_directory".into())),
+                        Some(t) => normalize(&t.render(Some(fv)).map_err(Error::Config)?)
+                            .map_err(Error::Config)?,
+                        None => {
+                            return Err(Error::Config(
+                                "when_exists = archive needs archive_directory".into(),
+                            ))
+                        }
                     };
                     moves::archive(storage, &plan.output, &dir, sink.cfg.archive_exists).await?;
                 }
@@ -481,9 +579,19 @@ impl Runner {
         storage.rename(&plan.temp, &plan.output, false).await
     }
 
-    async fn commit_and_finish(&self, folder: usize, input: &str, fv: FileValues, key: &FileKey, plan: &Plan) -> Result<StreamEnd> {
+    async fn commit_and_finish(
+        &self,
+        folder: usize,
+        input: &str,
+        fv: FileValues,
+        key: &FileKey,
+        plan: &Plan,
+    ) -> Result<StreamEnd> {
         let sink = &self.wf.sink;
-        let r = moves::with_retries(sink.cfg.post_retries, sink.cfg.post_delay, || self.commit(plan, &fv)).await;
+        let r = moves::with_retries(sink.cfg.post_retries, sink.cfg.post_delay, || {
+            self.commit(plan, &fv)
+        })
+        .await;
         match r {
             Ok(()) => {
                 tracing::info!(workflow = %self.wf.name, output = %plan.output, "delivered");
@@ -492,7 +600,9 @@ impl Runner {
             Err(e) => {
                 let _ = sink.storage.delete(&plan.temp).await;
                 let msg = match e {
-                    Error::Exists(p) => format!("output '{p}' already exists (when_exists = rollback)"),
+                    Error::Exists(p) => {
+                        format!("output '{p}' already exists (when_exists = rollback)")
+                    }
                     other => other.to_string(),
                 };
                 self.finish(folder, input, fv, key, Err(msg)).await
@@ -500,13 +610,29 @@ impl Runner {
         }
     }
 
-    async fn finish(&self, folder: usize, input: &str, fv: FileValues, key: &FileKey, outcome: std::result::Result<(), String>) -> Result<StreamEnd> {
-        self.coord.mark_pending(key, &self.owner, outcome.clone()).await?;
+    async fn finish(
+        &self,
+        folder: usize,
+        input: &str,
+        fv: FileValues,
+        key: &FileKey,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<StreamEnd> {
+        self.coord
+            .mark_pending(key, &self.owner, outcome.clone())
+            .await?;
         self.complete(folder, input, fv, key, outcome).await
     }
 
     /// Post-processes the input and records the final status.
-    async fn complete(&self, folder: usize, input: &str, mut fv: FileValues, key: &FileKey, outcome: std::result::Result<(), String>) -> Result<StreamEnd> {
+    async fn complete(
+        &self,
+        folder: usize,
+        input: &str,
+        mut fv: FileValues,
+        key: &FileKey,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<StreamEnd> {
         let (ok, error, gone) = self.post_input(folder, input, &fv, outcome).await;
         if ok {
             self.coord.mark_done(key, &self.owner, gone).await?;
@@ -515,7 +641,9 @@ impl Runner {
         } else {
             let msg = error.unwrap_or_else(|| "failed".into());
             tracing::warn!(workflow = %self.wf.name, file = %key.path, error = %msg, "stream failed");
-            self.coord.mark_failure(key, &self.owner, &msg, gone).await?;
+            self.coord
+                .mark_failure(key, &self.owner, &msg, gone)
+                .await?;
             self.status.lock().last_error = Some(format!("{}: {msg}", key.path));
             fv.error = Some(msg);
             self.notify(&self.wf.on_failure, &fv).await;
@@ -524,7 +652,13 @@ impl Runner {
     }
 
     /// Moves/deletes/keeps the input. Returns (success, error, input gone).
-    async fn post_input(&self, folder: usize, input: &str, fv: &FileValues, outcome: std::result::Result<(), String>) -> (bool, Option<String>, bool) {
+    async fn post_input(
+        &self,
+        folder: usize,
+        input: &str,
+        fv: &FileValues,
+        outcome: std::result::Result<(), String>,
+    ) -> (bool, Option<String>, bool) {
         let source = &self.wf.source;
         let storage = source.storage.as_ref();
         let f = &source.folders[folder];
@@ -533,7 +667,16 @@ impl Runner {
         match storage.exists(input).await {
             Ok(false) => return (success, err, true),
             Ok(true) => {}
-            Err(e) => return (false, Some(format!("{}checking the input: {e}", err.map(|m| m + "; ").unwrap_or_default())), false),
+            Err(e) => {
+                return (
+                    false,
+                    Some(format!(
+                        "{}checking the input: {e}",
+                        err.map(|m| m + "; ").unwrap_or_default()
+                    )),
+                    false,
+                )
+            }
         }
         let (target, after, which) = if success {
             (&f.done, f.setup.on_success, "done")
@@ -542,20 +685,28 @@ impl Runner {
         };
         let retries = source.cfg.post_retries;
         let delay = source.cfg.post_delay;
-        let join_err = |m: String| Some(match &err {
-            Some(e) => format!("{e}; {m}"),
-            None => m,
-        });
+        let join_err = |m: String| {
+            Some(match &err {
+                Some(e) => format!("{e}; {m}"),
+                None => m,
+            })
+        };
         match (after, target) {
             (InputAfter::Keep, _) => (success, err, false),
-            (InputAfter::Delete, _) | (InputAfter::Move, None) => match moves::with_retries(retries, delay, || storage.delete(input)).await {
-                Ok(()) => (success, err, true),
-                Err(e) => (false, join_err(format!("deleting the input: {e}")), false),
-            },
+            (InputAfter::Delete, _) | (InputAfter::Move, None) => {
+                match moves::with_retries(retries, delay, || storage.delete(input)).await {
+                    Ok(()) => (success, err, true),
+                    Err(e) => (false, join_err(format!("deleting the input: {e}")), false),
+                }
+            }
             (InputAfter::Move, Some(t)) => {
                 let dest = (|| -> std::result::Result<String, String> {
                     let dir = normalize(&t.dir.render(Some(fv))?)?;
-                    let name = decorate(&fv.name, &t.prefix.render(Some(fv))?, &t.suffix.render(Some(fv))?);
+                    let name = decorate(
+                        &fv.name,
+                        &t.prefix.render(Some(fv))?,
+                        &t.suffix.render(Some(fv))?,
+                    );
                     Ok(join(&dir, &join(parent(&fv.path), &name)))
                 })();
                 let dest = match dest {
@@ -610,8 +761,21 @@ impl Runner {
     }
 
     async fn resume(&self, rec: &FileRecord, shutdown: &CancellationToken) -> Result<StreamEnd> {
-        let Some(folder) = self.wf.source.folders.iter().position(|f| f.setup.name == rec.key.folder) else {
-            self.coord.mark_failure(&rec.key, &self.owner, "its folder setup no longer exists", false).await?;
+        let Some(folder) = self
+            .wf
+            .source
+            .folders
+            .iter()
+            .position(|f| f.setup.name == rec.key.folder)
+        else {
+            self.coord
+                .mark_failure(
+                    &rec.key,
+                    &self.owner,
+                    "its folder setup no longer exists",
+                    false,
+                )
+                .await?;
             return Ok(StreamEnd::Failed);
         };
         let f = &self.wf.source.folders[folder];
@@ -632,7 +796,9 @@ impl Runner {
                     output: output.clone(),
                     temp: temp.clone(),
                 };
-                return self.commit_and_finish(folder, &input, fv, &rec.key, &plan).await;
+                return self
+                    .commit_and_finish(folder, &input, fv, &rec.key, &plan)
+                    .await;
             }
         }
         if let Ok(plan) = self.plan(&fv, &rec.key, rec.generation) {
@@ -648,7 +814,14 @@ impl Runner {
                 self.stream(&cand, rec, shutdown).await
             }
             None => {
-                self.coord.mark_failure(&rec.key, &self.owner, "the input disappeared before it was processed", true).await?;
+                self.coord
+                    .mark_failure(
+                        &rec.key,
+                        &self.owner,
+                        "the input disappeared before it was processed",
+                        true,
+                    )
+                    .await?;
                 Ok(StreamEnd::Failed)
             }
         }
@@ -661,7 +834,9 @@ impl Runner {
             Some(t) => t.render(None),
             None => sink.directory.render(None),
         };
-        let Ok(dir) = dir.and_then(|d| normalize(&d)) else { return Ok(0) };
+        let Ok(dir) = dir.and_then(|d| normalize(&d)) else {
+            return Ok(0);
+        };
         let (prefix, suffix) = (&sink.cfg.temp_prefix, &sink.cfg.temp_suffix);
         let records = self
             .coord
@@ -671,20 +846,32 @@ impl Runner {
             })
             .await?;
         let now = crate::coordinator::now_ms();
-        let referenced: HashSet<&str> = records.iter().filter(|r| r.status.in_flight()).filter_map(|r| r.temp_path.as_deref()).collect();
-        let others_live = records
+        let referenced: HashSet<&str> = records
             .iter()
-            .any(|r| r.status.in_flight() && r.owner.as_deref() != Some(self.owner.as_str()) && r.lease_until.is_some_and(|l| l > now));
+            .filter(|r| r.status.in_flight())
+            .filter_map(|r| r.temp_path.as_deref())
+            .collect();
+        let others_live = records.iter().any(|r| {
+            r.status.in_flight()
+                && r.owner.as_deref() != Some(self.owner.as_str())
+                && r.lease_until.is_some_and(|l| l > now)
+        });
         let mut n = 0;
         for e in sink.storage.list(&dir, false).await? {
             let name = e.name();
-            if name.len() <= prefix.len() + suffix.len() || !name.starts_with(prefix.as_str()) || !name.ends_with(suffix.as_str()) {
+            if name.len() <= prefix.len() + suffix.len()
+                || !name.starts_with(prefix.as_str())
+                || !name.ends_with(suffix.as_str())
+            {
                 continue;
             }
             if referenced.contains(e.path.as_str()) {
                 continue;
             }
-            let old = SystemTime::now().duration_since(e.modified).unwrap_or_default() > self.lease;
+            let old = SystemTime::now()
+                .duration_since(e.modified)
+                .unwrap_or_default()
+                > self.lease;
             if others_live && !old {
                 continue;
             }
@@ -700,14 +887,21 @@ impl Runner {
         let now = SystemTime::now();
         for i in 0..self.wf.source.folders.len() {
             let f = &self.wf.source.folders[i];
-            let Some(h) = &f.setup.housekeeping else { continue };
+            let Some(h) = &f.setup.housekeeping else {
+                continue;
+            };
             if !force && self.folder_hk_next[i].is_none_or(|t| t > now) {
                 continue;
             }
             let storage = self.wf.source.storage.clone();
             let mut dirs = vec![(Some(f.input.clone()), h.input)];
             for (t, age) in [(&f.done, h.done), (&f.error, h.error)] {
-                dirs.push((t.as_ref().and_then(|t| t.dir.render(None).ok()).and_then(|d| normalize(&d).ok()), age));
+                dirs.push((
+                    t.as_ref()
+                        .and_then(|t| t.dir.render(None).ok())
+                        .and_then(|d| normalize(&d).ok()),
+                    age,
+                ));
             }
             for (dir, age) in dirs {
                 if let (Some(dir), Some(age)) = (dir, age) {
@@ -719,8 +913,16 @@ impl Runner {
         if let Some(h) = &self.wf.sink.cfg.housekeeping {
             if force || self.sink_hk_next.is_some_and(|t| t <= now) {
                 let sink = &self.wf.sink;
-                let out = sink.directory.render(None).ok().and_then(|d| normalize(&d).ok());
-                let arch = sink.archive_dir.as_ref().and_then(|t| t.render(None).ok()).and_then(|d| normalize(&d).ok());
+                let out = sink
+                    .directory
+                    .render(None)
+                    .ok()
+                    .and_then(|d| normalize(&d).ok());
+                let arch = sink
+                    .archive_dir
+                    .as_ref()
+                    .and_then(|t| t.render(None).ok())
+                    .and_then(|d| normalize(&d).ok());
                 for (dir, age) in [(out, h.output), (arch, h.archive)] {
                     if let (Some(dir), Some(age)) = (dir, age) {
                         delete_older(sink.storage.as_ref(), &dir, age, &self.wf.name).await;
@@ -732,7 +934,12 @@ impl Runner {
     }
 }
 
-async fn delete_older(storage: &dyn crate::storage::Storage, dir: &str, age: Duration, workflow: &str) {
+async fn delete_older(
+    storage: &dyn crate::storage::Storage,
+    dir: &str,
+    age: Duration,
+    workflow: &str,
+) {
     let now = SystemTime::now();
     match storage.list(dir, true).await {
         Ok(entries) => {

@@ -27,7 +27,11 @@ impl LocalStorage {
 
     fn full(&self, path: &str) -> Result<PathBuf> {
         let norm = crate::naming::normalize(path).map_err(|m| self.err("resolving", path, m))?;
-        Ok(if norm.is_empty() { self.root.clone() } else { self.root.join(norm) })
+        Ok(if norm.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(norm)
+        })
     }
 
     fn err(&self, action: &'static str, path: &str, message: impl ToString) -> Error {
@@ -51,7 +55,11 @@ fn entry(path: String, meta: &std::fs::Metadata) -> Entry {
 }
 
 fn walk(base: &Path, rel: &str, recursive: bool, out: &mut Vec<Entry>) -> std::io::Result<()> {
-    let dir = if rel.is_empty() { base.to_path_buf() } else { base.join(rel) };
+    let dir = if rel.is_empty() {
+        base.to_path_buf()
+    } else {
+        base.join(rel)
+    };
     let rd = match std::fs::read_dir(&dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
@@ -94,7 +102,10 @@ impl Storage for LocalStorage {
     async fn stat(&self, path: &str) -> Result<Option<Entry>> {
         let full = self.full(path)?;
         match tokio::fs::metadata(&full).await {
-            Ok(m) if m.is_file() => Ok(Some(entry(crate::naming::normalize(path).unwrap_or_default(), &m))),
+            Ok(m) if m.is_file() => Ok(Some(entry(
+                crate::naming::normalize(path).unwrap_or_default(),
+                &m,
+            ))),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.err("reading", path, e)),
@@ -103,16 +114,24 @@ impl Storage for LocalStorage {
 
     async fn read(&self, path: &str) -> Result<ReadStream> {
         let full = self.full(path)?;
-        let f = tokio::fs::File::open(&full).await.map_err(|e| self.err("opening", path, e))?;
+        let f = tokio::fs::File::open(&full)
+            .await
+            .map_err(|e| self.err("opening", path, e))?;
         Ok(Box::new(f))
     }
 
     async fn write(&self, path: &str, data: &mut (dyn AsyncRead + Send + Unpin)) -> Result<u64> {
         let full = self.full(path)?;
-        let mut f = tokio::fs::File::create(&full).await.map_err(|e| self.err("creating", path, e))?;
-        let n = tokio::io::copy(data, &mut f).await.map_err(|e| self.err("writing", path, e))?;
+        let mut f = tokio::fs::File::create(&full)
+            .await
+            .map_err(|e| self.err("creating", path, e))?;
+        let n = tokio::io::copy(data, &mut f)
+            .await
+            .map_err(|e| self.err("writing", path, e))?;
         f.flush().await.map_err(|e| self.err("writing", path, e))?;
-        f.sync_all().await.map_err(|e| self.err("syncing", path, e))?;
+        f.sync_all()
+            .await
+            .map_err(|e| self.err("syncing", path, e))?;
         Ok(n)
     }
 
@@ -144,11 +163,16 @@ impl Storage for LocalStorage {
 
     async fn mkdirs(&self, dir: &str) -> Result<()> {
         let full = self.full(dir)?;
-        tokio::fs::create_dir_all(&full).await.map_err(|e| self.err("creating", dir, e))
+        tokio::fs::create_dir_all(&full)
+            .await
+            .map_err(|e| self.err("creating", dir, e))
     }
 
     async fn dir_exists(&self, dir: &str) -> Result<bool> {
         let full = self.full(dir)?;
-        Ok(tokio::fs::metadata(&full).await.map(|m| m.is_dir()).unwrap_or(false))
+        Ok(tokio::fs::metadata(&full)
+            .await
+            .map(|m| m.is_dir())
+            .unwrap_or(false))
     }
 }

@@ -41,7 +41,11 @@ impl Entry {
     pub fn fingerprint(&self) -> String {
         match &self.hash {
             Some(h) => format!("hash:{h}"),
-            None => format!("size:{}:mtime:{}", self.size, crate::coordinator::to_ms(self.modified)),
+            None => format!(
+                "size:{}:mtime:{}",
+                self.size,
+                crate::coordinator::to_ms(self.modified)
+            ),
         }
     }
 }

@@ -49,7 +49,10 @@ impl Fixture {
 
     pub fn put_aged(&self, rel: &str, content: &[u8], age: Duration) {
         self.put(rel, content);
-        let f = std::fs::OpenOptions::new().write(true).open(self.data().join(rel)).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.data().join(rel))
+            .unwrap();
         f.set_modified(SystemTime::now() - age).unwrap();
     }
 
@@ -73,8 +76,16 @@ impl Fixture {
         self.node_with(roles, "main", |_| {}).await
     }
 
-    pub async fn node_with(&self, roles: &[&str], state: &str, f: impl FnOnce(&mut NodeOptions)) -> Node {
-        let mut opts = NodeOptions::new(roles.iter().map(|s| s.to_string()).collect(), self.state(state));
+    pub async fn node_with(
+        &self,
+        roles: &[&str],
+        state: &str,
+        f: impl FnOnce(&mut NodeOptions),
+    ) -> Node {
+        let mut opts = NodeOptions::new(
+            roles.iter().map(|s| s.to_string()).collect(),
+            self.state(state),
+        );
         f(&mut opts);
         match Node::new(&self.project(), opts).await {
             Ok(n) => n,
@@ -84,7 +95,9 @@ impl Fixture {
 }
 
 fn walk(dir: &Path, rel: &Path, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd {
         let e = e.unwrap();
         let r = rel.join(e.file_name());
@@ -101,10 +114,13 @@ pub async fn tick(node: &Node) -> PollReport {
 }
 
 pub async fn until_idle(node: &Node) -> PollReport {
-    tokio::time::timeout(Duration::from_secs(60), node.run_until_idle(&CancellationToken::new()))
-        .await
-        .expect("hang guard")
-        .unwrap()
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        node.run_until_idle(&CancellationToken::new()),
+    )
+    .await
+    .expect("hang guard")
+    .unwrap()
 }
 
 /// A local source + local sink + workflow, with extra TOML lines for source, folder and sink.
