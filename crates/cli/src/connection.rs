@@ -77,7 +77,10 @@ impl Connection {
 
     /// The Graph base URL with version (`https://graph.microsoft.com/v1.0`).
     pub fn graph_url(&self) -> String {
-        format!("{}/v1.0", self.config.authority.graph_base().trim_end_matches('/'))
+        format!(
+            "{}/v1.0",
+            self.config.authority.graph_base().trim_end_matches('/')
+        )
     }
 
     /// A Graph client sharing this connection's pool, retry policy and tokens.

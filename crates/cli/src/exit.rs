@@ -18,14 +18,19 @@ pub fn for_error(err: &anyhow::Error) -> u8 {
             if e.is_not_found() {
                 return NOT_FOUND;
             }
-            if matches!(e.status(), Some(401 | 403)) || matches!(e, graphlink_graph::Error::Token(_)) {
+            if matches!(e.status(), Some(401 | 403))
+                || matches!(e, graphlink_graph::Error::Token(_))
+            {
                 return AUTH;
             }
         }
         if cause.downcast_ref::<graphlink_identity::Error>().is_some() {
             return AUTH;
         }
-        if cause.downcast_ref::<crate::location::LocationError>().is_some() {
+        if cause
+            .downcast_ref::<crate::location::LocationError>()
+            .is_some()
+        {
             return USAGE;
         }
     }

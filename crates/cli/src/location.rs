@@ -74,10 +74,14 @@ impl Location {
                 ));
             };
             let (site_path, rest) = match rest {
-                [kind, name, rest @ ..] if kind.eq_ignore_ascii_case("sites") || kind.eq_ignore_ascii_case("teams") => {
+                [kind, name, rest @ ..]
+                    if kind.eq_ignore_ascii_case("sites") || kind.eq_ignore_ascii_case("teams") =>
+                {
                     (format!("/{kind}/{name}"), rest)
                 }
-                [kind] if kind.eq_ignore_ascii_case("sites") || kind.eq_ignore_ascii_case("teams") => {
+                [kind]
+                    if kind.eq_ignore_ascii_case("sites") || kind.eq_ignore_ascii_case("teams") =>
+                {
                     return Err(fail("name the site after /sites/: sharepoint://host/sites/Finance/Documents/path"));
                 }
                 rest => (String::new(), rest),
@@ -87,21 +91,33 @@ impl Location {
             };
             return Ok(Location::Remote {
                 drive: DriveRef::Site {
-                    site: format!("{host}:{}", if site_path.is_empty() { "/" } else { &site_path }),
+                    site: format!(
+                        "{host}:{}",
+                        if site_path.is_empty() {
+                            "/"
+                        } else {
+                            &site_path
+                        }
+                    ),
                     library: Some(library.to_string()),
                 },
                 path: path.join("/"),
             });
         }
         if input.contains("://") {
-            return Err(fail("unknown scheme: use onedrive:, onedrive://, sharepoint:// or drive://"));
+            return Err(fail(
+                "unknown scheme: use onedrive:, onedrive://, sharepoint:// or drive://",
+            ));
         }
         Ok(Location::Local(input.into()))
     }
 }
 
 fn clean(path: &str) -> String {
-    path.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
@@ -117,14 +133,26 @@ mod tests {
 
     #[test]
     fn parses_every_form() {
-        assert_eq!(Location::parse("onedrive:/a/b.txt").unwrap(), remote(DriveRef::Me, "a/b.txt"));
-        assert_eq!(Location::parse("onedrive:").unwrap(), remote(DriveRef::Me, ""));
         assert_eq!(
-            Location::parse("onedrive://adele@contoso.com/Reports/x y.csv").unwrap(),
-            remote(DriveRef::User("adele@contoso.com".into()), "Reports/x y.csv")
+            Location::parse("onedrive:/a/b.txt").unwrap(),
+            remote(DriveRef::Me, "a/b.txt")
         );
         assert_eq!(
-            Location::parse("sharepoint://contoso.sharepoint.com/sites/Finance/Invoices/2026/a#1.pdf").unwrap(),
+            Location::parse("onedrive:").unwrap(),
+            remote(DriveRef::Me, "")
+        );
+        assert_eq!(
+            Location::parse("onedrive://adele@contoso.com/Reports/x y.csv").unwrap(),
+            remote(
+                DriveRef::User("adele@contoso.com".into()),
+                "Reports/x y.csv"
+            )
+        );
+        assert_eq!(
+            Location::parse(
+                "sharepoint://contoso.sharepoint.com/sites/Finance/Invoices/2026/a#1.pdf"
+            )
+            .unwrap(),
             remote(
                 DriveRef::Site {
                     site: "contoso.sharepoint.com:/sites/Finance".into(),
@@ -147,7 +175,10 @@ mod tests {
             Location::parse("drive://b!xyz/f.txt").unwrap(),
             remote(DriveRef::Id("b!xyz".into()), "f.txt")
         );
-        assert_eq!(Location::parse("./local/file").unwrap(), Location::Local("./local/file".into()));
+        assert_eq!(
+            Location::parse("./local/file").unwrap(),
+            Location::Local("./local/file".into())
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ impl Output {
 
 /// Seconds since the epoch of a time, for JSON.
 pub fn unix_secs(t: std::time::SystemTime) -> u64 {
-    t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 /// A time as RFC 3339 UTC text.
@@ -38,6 +40,9 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
     let secs = unix_secs(t) as i64;
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| secs.to_string())
 }

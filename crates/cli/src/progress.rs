@@ -61,7 +61,11 @@ impl Progress for Bars {
     }
 
     fn file_finished(&self, _path: &str, ok: bool) {
-        let counter = if ok { &self.files_done } else { &self.files_failed };
+        let counter = if ok {
+            &self.files_done
+        } else {
+            &self.files_failed
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         let done = self.files_done.load(Ordering::Relaxed);
         let failed = self.files_failed.load(Ordering::Relaxed);

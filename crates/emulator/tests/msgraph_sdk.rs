@@ -85,14 +85,14 @@ async fn msgraph_sdk_for_python_lists_uploads_and_downloads() {
         );
     }
     // The emulator saw the SDK's file where it said it put it.
-    let state = emu.state();
-    let store = state.graph.read();
-    let found = store.drives.values().any(|d| {
-        d.items
-            .values()
-            .any(|i| i.name == "sdk upload #1.txt" && i.file.is_some())
-    });
+    let found = {
+        let store = emu.state().graph.read();
+        store.drives.values().any(|d| {
+            d.items
+                .values()
+                .any(|i| i.name == "sdk upload #1.txt" && i.file.is_some())
+        })
+    };
     assert!(found, "the uploaded file is in the store");
-    drop(store);
     emu.shutdown().await;
 }

@@ -140,6 +140,20 @@ async fn children_are_paged_through_next_links_and_walked() {
         .map(|r| r.unwrap().name.unwrap())
         .collect();
     assert_eq!(names.len(), 24, "{names:?}");
+    let unique: HashSet<_> = names.iter().collect();
+    assert_eq!(unique.len(), 24);
+    // Five pages of five: the first request and four next links.
+    let v: serde_json::Value = env
+        .http
+        .get(format!("{}/_emulator/requests", env.emu.base_url()))
+        .query(&[("path", "children"), ("method", "GET")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["matching"].as_u64(), Some(5), "{v}");
     let walked: Vec<String> = guard(
         "walk",
         drive

@@ -19,13 +19,16 @@ pub async fn run(command: AuthCommand, conn: Connection, out: Output) -> anyhow:
         AuthCommand::Status { show_token } => status(conn, out, show_token).await,
         AuthCommand::Logout => {
             let removed = graphlink_identity::logout(&conn.config, &conn.cache_dir)?;
-            out.result(&json!({"connection": conn.config.name, "signed_out": removed}), || {
-                if removed {
-                    format!("Signed out of connection '{}'.", conn.config.name)
-                } else {
-                    format!("Connection '{}' had no stored sign-in.", conn.config.name)
-                }
-            });
+            out.result(
+                &json!({"connection": conn.config.name, "signed_out": removed}),
+                || {
+                    if removed {
+                        format!("Signed out of connection '{}'.", conn.config.name)
+                    } else {
+                        format!("Connection '{}' had no stored sign-in.", conn.config.name)
+                    }
+                },
+            );
             Ok(ExitCode::SUCCESS)
         }
         AuthCommand::Token => {
@@ -65,7 +68,13 @@ async fn login(conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
     .await?;
     out.result(
         &json!({"connection": conn.config.name, "account": account.label()}),
-        || format!("Signed in as {} for connection '{}'.", account.label(), conn.config.name),
+        || {
+            format!(
+                "Signed in as {} for connection '{}'.",
+                account.label(),
+                conn.config.name
+            )
+        },
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -84,7 +93,11 @@ async fn status(conn: Connection, out: Output, show_token: bool) -> anyhow::Resu
         None => claims
             .get("roles")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
     };
     let kind = match conn.config.credential {
@@ -128,12 +141,20 @@ pub async fn test(conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("connection '{}': could not get a token", conn.config.name))?;
     let delegated = token_claims(token.secret()).get("scp").is_some();
-    let path = if delegated { "/me/drive" } else { "/sites/root" };
+    let path = if delegated {
+        "/me/drive"
+    } else {
+        "/sites/root"
+    };
     let graph = conn.graph()?;
     let result: Result<serde_json::Value, _> = graph.get_json(path).await;
     match result {
         Ok(body) => {
-            let name = body.get("name").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let name = body
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             out.result(
                 &json!({"connection": conn.config.name, "ok": true, "token_expires_at": rfc3339(token.expires_at), "graph_call": path, "graph_result": name}),
                 || {
@@ -158,7 +179,11 @@ fn token_claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
     token
         .split('.')
         .nth(1)
-        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p.trim_end_matches('='))
+                .ok()
+        })
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default()

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use futures::StreamExt;
 use graphlink_graph::{
-    is_folder, ConflictBehavior, DriveClient, DriveItem, GraphClient, ItemRef, NoProgress, TreeOptions, TreeReport,
-    UploadOptions,
+    is_folder, ConflictBehavior, DriveClient, DriveItem, GraphClient, ItemRef, NoProgress,
+    TreeOptions, TreeReport, UploadOptions,
 };
 use serde_json::json;
 
@@ -22,7 +22,10 @@ use crate::progress::Bars;
 pub async fn run(command: FileCommand, conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
     let graph = conn.graph()?;
     match command {
-        FileCommand::Ls { location, recursive } => ls(&graph, &location, recursive, out).await,
+        FileCommand::Ls {
+            location,
+            recursive,
+        } => ls(&graph, &location, recursive, out).await,
         FileCommand::Stat { location } => {
             let (drive, path) = remote(&graph, &location).await?;
             let item = drive.get(&ItemRef::path(&path)).await?;
@@ -32,7 +35,9 @@ pub async fn run(command: FileCommand, conn: Connection, out: Output) -> anyhow:
         FileCommand::Cat { location } => {
             let (drive, path) = remote(&graph, &location).await?;
             let mut stdout = tokio::io::stdout();
-            drive.download(&ItemRef::path(&path), &mut stdout, &NoProgress).await?;
+            drive
+                .download(&ItemRef::path(&path), &mut stdout, &NoProgress)
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         FileCommand::Mkdir { location } => {
@@ -41,7 +46,10 @@ pub async fn run(command: FileCommand, conn: Connection, out: Output) -> anyhow:
             out.result(&item_json(&item, &path), || format!("created {path}/"));
             Ok(ExitCode::SUCCESS)
         }
-        FileCommand::Rm { location, recursive } => {
+        FileCommand::Rm {
+            location,
+            recursive,
+        } => {
             let (drive, path) = remote(&graph, &location).await?;
             if path.is_empty() {
                 bail!("refusing to delete the root of a drive");
@@ -72,7 +80,13 @@ pub async fn run(command: FileCommand, conn: Connection, out: Output) -> anyhow:
             let (dest_drive, to) = remote(&graph, &dest).await?;
             let (parent, name) = target_in(&dest_drive, &to, file_name(&from)).await?;
             let new_id = drive
-                .copy(&ItemRef::path(&from), &dest_drive, &parent, Some(&name), None)
+                .copy(
+                    &ItemRef::path(&from),
+                    &dest_drive,
+                    &parent,
+                    Some(&name),
+                    None,
+                )
                 .await?;
             out.result(&json!({"copied": from, "to": to, "id": new_id}), || {
                 format!("copied {from} -> {to}")
@@ -91,7 +105,18 @@ pub async fn run(command: FileCommand, conn: Connection, out: Output) -> anyhow:
             recursive,
             transfers,
             conflict,
-        } => put(&graph, &source, &dest, recursive, transfers, conflict.into(), out).await,
+        } => {
+            put(
+                &graph,
+                &source,
+                &dest,
+                recursive,
+                transfers,
+                conflict.into(),
+                out,
+            )
+            .await
+        }
     }
 }
 
@@ -113,7 +138,11 @@ async fn remote(graph: &GraphClient, location: &str) -> anyhow::Result<(DriveCli
 
 /// Where `dest` puts an item: inside `dest` when it is an existing folder (keeping `name`),
 /// else at `dest` itself.
-async fn target_in(drive: &DriveClient, dest: &str, name: &str) -> anyhow::Result<(ItemRef, String)> {
+async fn target_in(
+    drive: &DriveClient,
+    dest: &str,
+    name: &str,
+) -> anyhow::Result<(ItemRef, String)> {
     if dest.is_empty() {
         return Ok((ItemRef::Root, name.to_string()));
     }
@@ -133,7 +162,12 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-async fn ls(graph: &GraphClient, location: &str, recursive: bool, out: Output) -> anyhow::Result<ExitCode> {
+async fn ls(
+    graph: &GraphClient,
+    location: &str,
+    recursive: bool,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     let (drive, path) = remote(graph, location).await?;
     let here = ItemRef::path(&path);
     let item = drive.get(&here).await?;
@@ -147,7 +181,9 @@ async fn ls(graph: &GraphClient, location: &str, recursive: bool, out: Output) -
         while let Some(entry) = walk.next().await {
             let entry = entry?;
             let shown = join(&path, &entry.relative_path);
-            out.result(&item_json(&entry.item, &shown), || line(&entry.item, &entry.relative_path));
+            out.result(&item_json(&entry.item, &shown), || {
+                line(&entry.item, &entry.relative_path)
+            });
         }
     } else {
         let mut children = drive.children(&folder);
@@ -224,7 +260,10 @@ async fn put(
         .with_context(|| format!("reading {}", source.display()))?;
     if meta.is_dir() {
         if !recursive {
-            bail!("{} is a folder: pass -r to upload it with everything in it", source.display());
+            bail!(
+                "{} is a folder: pass -r to upload it with everything in it",
+                source.display()
+            );
         }
         let bars = Bars::new(out.progress_bars(), None);
         let options = TreeOptions {
@@ -240,7 +279,11 @@ async fn put(
         .and_then(|n| n.to_str())
         .context("the file name is not valid UTF-8")?;
     let (parent, leaf) = if dest.ends_with('/') || path.is_empty() {
-        let parent = if path.is_empty() { ItemRef::Root } else { ItemRef::path(&path) };
+        let parent = if path.is_empty() {
+            ItemRef::Root
+        } else {
+            ItemRef::path(&path)
+        };
         (parent, name.to_string())
     } else {
         target_in(&drive, &path, name).await?
@@ -253,7 +296,11 @@ async fn put(
     let item = result?;
     let shown = item_path(&item);
     out.result(&item_json(&item, &shown), || {
-        format!("uploaded {} -> {shown} ({} bytes, hash verified)", source.display(), meta.len())
+        format!(
+            "uploaded {} -> {shown} ({} bytes, hash verified)",
+            source.display(),
+            meta.len()
+        )
     });
     Ok(ExitCode::SUCCESS)
 }
@@ -325,7 +372,10 @@ fn describe(item: &DriveItem, path: &str) -> String {
     if is_folder(item) {
         text.push_str("type:     folder\n");
     } else {
-        text.push_str(&format!("type:     file\nsize:     {}\n", item.size.unwrap_or(0)));
+        text.push_str(&format!(
+            "type:     file\nsize:     {}\n",
+            item.size.unwrap_or(0)
+        ));
     }
     if let Some(m) = modified(item) {
         text.push_str(&format!("modified: {m}\n"));
@@ -341,6 +391,8 @@ fn name_of(item: &DriveItem) -> &str {
 }
 
 fn modified(item: &DriveItem) -> Option<String> {
-    item.last_modified_date_time
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+    item.last_modified_date_time.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
 }

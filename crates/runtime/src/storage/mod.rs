@@ -1,6 +1,7 @@
 //! Storages: a folder tree of files that sources read and sinks write. Paths are
 //! `/`-separated and relative to the storage root (a local folder, a drive's root).
 
+mod graph;
 mod local;
 
 use std::fmt;
@@ -8,6 +9,7 @@ use std::time::SystemTime;
 
 use tokio::io::AsyncRead;
 
+pub use graph::GraphStorage;
 pub use local::LocalStorage;
 
 use crate::Result;
