@@ -17,6 +17,7 @@ pub mod raw;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod teams;
 pub mod tls;
 pub mod web;
 

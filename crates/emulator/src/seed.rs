@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultRule;
 use crate::graph::seed::SiteSeed;
+use crate::teams::seed::{ChatSeed, TeamSeed};
 use crate::Error;
 
 /// The whole seed.
@@ -29,6 +30,12 @@ pub struct Seed {
     /// SharePoint sites and their document libraries.
     #[serde(default = "SiteSeed::defaults")]
     pub sites: Vec<SiteSeed>,
+    /// Teams with their channels and members.
+    #[serde(default = "TeamSeed::defaults")]
+    pub teams: Vec<TeamSeed>,
+    /// Chats that exist from the start.
+    #[serde(default)]
+    pub chats: Vec<ChatSeed>,
     /// Fault rules in force from the start.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
@@ -85,6 +92,11 @@ pub struct Settings {
     /// assertion for up to nine minutes, so turn this off to let MSAL's certificate clients fetch
     /// tokens more than once within that window.
     pub reject_assertion_replay: bool,
+    /// Channel posts (messages and replies) allowed per second per app; beyond it Graph answers
+    /// 429 with `Retry-After`. Zero turns the limit off.
+    pub channel_post_rate_per_sec: f64,
+    /// Channel posts an app may send at once before the rate applies.
+    pub channel_post_burst: u32,
 }
 
 impl Default for Settings {
@@ -100,6 +112,8 @@ impl Default for Settings {
             upload_session_lifetime_secs: 7 * 24 * 3600,
             drive_quota_bytes: 1 << 40,
             reject_assertion_replay: true,
+            channel_post_rate_per_sec: 2.0,
+            channel_post_burst: 4,
         }
     }
 }
@@ -232,6 +246,8 @@ impl Default for Seed {
             apps: AppSeed::defaults(),
             users: UserSeed::defaults(),
             sites: SiteSeed::defaults(),
+            teams: TeamSeed::defaults(),
+            chats: Vec::new(),
             faults: Vec::new(),
         }
     }
@@ -283,6 +299,7 @@ impl Seed {
                 return Err(fail(format!("users[{i}].upn {} is used twice", user.upn)));
             }
         }
+        crate::teams::seed::validate(self).map_err(fail)?;
         Ok(())
     }
 

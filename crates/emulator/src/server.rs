@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::raw::routes())
         .merge(crate::graph::routes())
+        .merge(crate::teams::routes())
         .merge(crate::identity::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

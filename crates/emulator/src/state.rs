@@ -33,6 +33,8 @@ pub struct Inner {
     pub identity: crate::identity::IdentityState,
     /// Graph state (drives, items, sessions, ...).
     pub graph: crate::graph::GraphState,
+    /// Teams state (teams, channels, chats, messages).
+    pub teams: crate::teams::TeamsState,
     tls: bool,
     listen: SocketAddr,
 }
@@ -58,6 +60,7 @@ impl AppState {
         }
         let identity = crate::identity::IdentityState::load(&seed, data_dir)?;
         let graph = crate::graph::GraphState::load(&seed, data_dir)?;
+        let teams = crate::teams::TeamsState::load(&seed, data_dir)?;
         Ok(AppState(Arc::new(Inner {
             settings: RwLock::new(seed.settings.clone()),
             seed,
@@ -66,6 +69,7 @@ impl AppState {
             faults,
             identity,
             graph,
+            teams,
             tls,
             listen,
         })))

@@ -325,6 +325,11 @@ async fn folders_moves_deletes_and_conflicts() {
         .await
         .expect(201);
     assert_eq!(renamed.body["name"], "F 1");
+    let kept = g
+        .post(&format!("/drives/{d}/root/children"), make("F", "replace"))
+        .await
+        .expect(201);
+    assert_eq!(kept.body["id"], f.body["id"], "replace keeps an existing folder");
     let fid = f.body["id"].as_str().unwrap().to_string();
     g.put_bytes(
         &format!("/drives/{d}/items/{fid}:/a.txt:/content"),

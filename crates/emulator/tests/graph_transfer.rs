@@ -438,3 +438,30 @@ async fn a_large_upload_session_and_download_keep_memory_flat() {
         "memory grew by {grown_mib} MiB while moving 256 MiB each way"
     );
 }
+
+#[tokio::test]
+async fn uploads_beyond_the_quota_answer_507() {
+    let g = G::start().await;
+    let d = g.adele_drive().await;
+    settings(&g, json!({"drive_quota_bytes": 1000})).await;
+    g.put_bytes(&format!("/drives/{d}/root:/fits.bin:/content"), vec![1; 600])
+        .await
+        .expect(201);
+    let full = g
+        .put_bytes(&format!("/drives/{d}/root:/too-big.bin:/content"), vec![2; 600])
+        .await
+        .expect(507);
+    assert_eq!(full.codes().0, "quotaLimitReached");
+    g.get(&format!("/drives/{d}/root:/too-big.bin")).await.expect(404);
+    let session = g
+        .post(
+            &format!("/drives/{d}/root:/too-big.bin:/createUploadSession"),
+            json!({"item": {"fileSize": 5000}}),
+        )
+        .await
+        .expect(507);
+    assert_eq!(session.codes().0, "quotaLimitReached");
+    let drive = g.get(&format!("/drives/{d}")).await.expect(200);
+    assert_eq!(drive.body["quota"]["used"], 600);
+    assert_eq!(drive.body["quota"]["remaining"], 400);
+}

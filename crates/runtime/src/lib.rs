@@ -20,6 +20,7 @@ mod validate;
 
 pub use usage::{dependencies, references, runnable, usage, Reference, Usage};
 pub use validate::{validate, validate_with, ValidateOptions};
+mod connect;
 pub mod coordinator;
 pub mod notify;
 mod process;
@@ -29,3 +30,4 @@ pub mod storage;
 pub use run::{
     run, Node, NodeOptions, NodeStatus, PollReport, StorageFactory, WorkflowState, WorkflowStatus,
 };
+pub use connect::{drive_ref, GraphStorageFactory, ResolvedConnection, ResolvedCredential};

@@ -239,6 +239,17 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
             return Err(GraphError::bad_request("The parent item is not a folder."));
         }
         let parent_id = parent.id.clone();
+        // `replace` on an existing folder keeps it (and its content) rather than wiping it.
+        let existing_folder = d
+            .child(&parent_id, &name)
+            .filter(|c| c.is_folder() && conflict == Conflict::Replace)
+            .map(|c| c.id.clone());
+        if let Some(id) = existing_folder {
+            return Ok(json(
+                StatusCode::CREATED,
+                &render::item(&ctx.render(), d, d.item(&id)?, false),
+            ));
+        }
         let (placement, stale) =
             mutate::place(&mut store, &drive_id, &parent_id, &name, false, conflict)?;
         let Placement::New(final_name) = placement else {

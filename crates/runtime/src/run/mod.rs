@@ -6,6 +6,7 @@ mod node;
 mod status;
 mod workflow;
 
+pub(crate) use config::{resolve, resolve_text};
 pub use node::{run, Node, NodeOptions, StorageFactory};
 pub use status::{NodeStatus, WorkflowState, WorkflowStatus};
 pub use workflow::PollReport;

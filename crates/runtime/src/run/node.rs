@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{self, NotifyRt, WorkflowRt};
 use super::status::NodeStatus;
 use super::workflow::{PollReport, Runner};
+use crate::connect::{GraphStorageFactory, ResolvedConnection};
 use crate::coordinator::{Coordinator, SqliteCoordinator};
 use crate::macros::Macro;
 use crate::macros::StaticValues;
@@ -27,7 +28,7 @@ pub trait StorageFactory: Send + Sync + std::fmt::Debug {
     /// Opens the storage of `asset`.
     async fn open(
         &self,
-        project: &Project,
+        connection: &ResolvedConnection,
         asset: &AssetId,
         setting: &StorageSetting,
     ) -> Result<Arc<dyn Storage>>;
@@ -46,8 +47,11 @@ pub struct NodeOptions {
     pub secret_key_file: Option<PathBuf>,
     /// Notifiers by service name (e.g. the Teams implementation); services without one log.
     pub notifiers: BTreeMap<String, Arc<dyn Notifier>>,
-    /// Opens OneDrive/SharePoint storages.
+    /// Opens OneDrive/SharePoint storages (default: [`crate::GraphStorageFactory`] with
+    /// `token_cache_dir`).
     pub storage_factory: Option<Arc<dyn StorageFactory>>,
+    /// Where device-flow sign-ins are kept (default: the state folder).
+    pub token_cache_dir: Option<PathBuf>,
     /// A shared coordinator (default: SQLite in the state folder).
     pub coordinator: Option<Arc<dyn Coordinator>>,
     /// How long a node holds a file without renewing.
@@ -64,6 +68,7 @@ impl NodeOptions {
             secret_key_file: None,
             notifiers: BTreeMap::new(),
             storage_factory: None,
+            token_cache_dir: None,
             coordinator: None,
             lease: Duration::from_secs(120),
         }
@@ -164,6 +169,12 @@ impl Node {
             Some(c) => c.clone(),
             None => Arc::new(SqliteCoordinator::open_in(&options.state_dir)?),
         };
+        let factory: Arc<dyn StorageFactory> = match &options.storage_factory {
+            Some(f) => f.clone(),
+            None => Arc::new(GraphStorageFactory::new(
+                options.token_cache_dir.clone().unwrap_or_else(|| options.state_dir.clone()),
+            )),
+        };
         let mut runners = Vec::new();
         let mut statuses = Vec::new();
         for w in runnable {
@@ -174,9 +185,9 @@ impl Node {
                 .sink(&w.sink)
                 .ok_or_else(|| Error::Config(format!("unknown sink '{}'", w.sink)))?;
             let src_storage =
-                open_storage(project, &options, &values, &source.meta.id, &source.storage).await?;
+                open_storage(project, factory.as_ref(), &values, &source.meta.id, &source.storage).await?;
             let sink_storage =
-                open_storage(project, &options, &values, &sink.meta.id, &sink.storage).await?;
+                open_storage(project, factory.as_ref(), &values, &sink.meta.id, &sink.storage).await?;
             let id = &w.meta.id;
             let command = match &w.command {
                 Some(c) => {
@@ -344,7 +355,7 @@ pub async fn run(
 
 async fn open_storage(
     project: &Project,
-    options: &NodeOptions,
+    factory: &dyn StorageFactory,
     values: &StaticValues<'_>,
     asset: &AssetId,
     setting: &StorageSetting,
@@ -371,9 +382,8 @@ async fn open_storage(
                 drive: drive.as_deref().map(|d| r("drive", d)).transpose()?,
                 user: user.as_deref().map(|u| r("user", u)).transpose()?,
             };
-            factory(options, asset)?
-                .open(project, asset, &resolved)
-                .await
+            let conn = connection_of(project, values, asset, connection)?;
+            factory.open(&conn, asset, &resolved).await
         }
         StorageSetting::SharePoint {
             connection,
@@ -385,19 +395,22 @@ async fn open_storage(
                 site: r("site", site)?,
                 library: r("library", library)?,
             };
-            factory(options, asset)?
-                .open(project, asset, &resolved)
-                .await
+            let conn = connection_of(project, values, asset, connection)?;
+            factory.open(&conn, asset, &resolved).await
         }
     }
 }
 
-fn factory<'a>(options: &'a NodeOptions, asset: &AssetId) -> Result<&'a Arc<dyn StorageFactory>> {
-    options.storage_factory.as_ref().ok_or_else(|| {
-        Error::Config(format!(
-            "{asset}: OneDrive/SharePoint storages need a Graph storage factory"
-        ))
-    })
+fn connection_of(
+    project: &Project,
+    values: &StaticValues<'_>,
+    asset: &AssetId,
+    name: &str,
+) -> Result<ResolvedConnection> {
+    let c = project
+        .connection(name)
+        .ok_or_else(|| Error::Config(format!("{asset}: unknown connection '{name}'")))?;
+    ResolvedConnection::resolve(&project.dir, c, values)
 }
 
 fn notify_rt(

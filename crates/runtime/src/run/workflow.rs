@@ -112,6 +112,7 @@ pub(crate) struct Runner {
     started: bool,
     folder_hk_next: Vec<Option<SystemTime>>,
     sink_hk_next: Option<SystemTime>,
+    relist: bool,
     pub status: Arc<Mutex<WorkflowStatus>>,
 }
 
@@ -137,6 +138,7 @@ impl Runner {
             started: false,
             folder_hk_next: vec![None; folders],
             sink_hk_next: None,
+            relist: true,
             status,
         }
     }
@@ -303,6 +305,11 @@ impl Runner {
                 }
             }
         }
+        self.relist = report.unstable > 0
+            || report.waiting > 0
+            || report.busy > 0
+            || report.abandoned > 0
+            || report.blocked_until.is_some();
         self.status.lock().files_waiting = report.waiting as u64;
         if report.blocked_until.is_none() {
             self.set_state(WorkflowState::Idle);
@@ -326,6 +333,12 @@ impl Runner {
         let mut out = Vec::new();
         let mut present = HashSet::new();
         for (i, f) in source.folders.iter().enumerate() {
+            // Delta-capable storages say cheaply whether anything changed; list only then,
+            // or when the previous poll left files unstable, waiting or blocked.
+            let changed = source.storage.may_have_changed(&f.input).await?;
+            if !changed && !self.relist {
+                continue;
+            }
             let entries = source
                 .storage
                 .list(&f.input, f.setup.include_subdirs)

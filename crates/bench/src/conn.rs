@@ -1,0 +1,84 @@
+//! How the benchmark reaches the emulator: the product's connection (identity from the
+//! `AZURE_*` variables, one pool, the default retry policy) and a plain HTTP client for baselines,
+//! both over the same TLS with the emulator's CA.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use graphlink_graph::GraphClient;
+use graphlink_http::{ClientOptions, Sender};
+use graphlink_identity::{ConnectionConfig, TokenProvider};
+
+use crate::error::{Context, Result};
+use crate::serve::Endpoint;
+
+/// The emulator's confidential app (client secret).
+pub const CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
+/// Its secret (the emulator's published test secret).
+pub const CLIENT_SECRET: &str = "emulator-client-secret";
+/// The emulator's tenant.
+pub const TENANT_ID: &str = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e";
+/// The user whose OneDrive holds the transfer tests.
+pub const ADELE: &str = "adele@contoso.onmicrosoft.com";
+/// The SharePoint site whose default library holds the change-detection library.
+pub const LIBRARY_SITE: &str = "contoso.sharepoint.com:/sites/Finance";
+
+/// HTTP client options trusting the emulator's CA (the product's defaults otherwise).
+pub fn client_options(endpoint: &Endpoint) -> Result<ClientOptions> {
+    ClientOptions::default()
+        .trust_ca_file(&endpoint.ca_cert)
+        .context("trusting the emulator's CA certificate")
+}
+
+/// A plain HTTP client with the same TLS settings (for baselines and the admin API).
+pub fn plain_http(endpoint: &Endpoint) -> Result<reqwest::Client> {
+    client_options(endpoint)?
+        .build()
+        .context("building the HTTP client")
+}
+
+/// The connection settings as a user gets them from the environment: `AZURE_TENANT_ID`,
+/// `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST` and `GRAPHLINK_GRAPH_BASE`
+/// pointing at the emulator.
+pub fn config(endpoint: &Endpoint) -> Result<ConnectionConfig> {
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("AZURE_TENANT_ID", TENANT_ID.to_string()),
+        ("AZURE_CLIENT_ID", CLIENT_ID.to_string()),
+        ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_string()),
+        ("AZURE_AUTHORITY_HOST", endpoint.base_url.clone()),
+        ("GRAPHLINK_GRAPH_BASE", endpoint.base_url.clone()),
+    ]);
+    graphlink_identity::from_env("bench", |k| vars.get(k).cloned())
+        .context("configuring the connection")
+}
+
+/// A product connection: its own pool, sender (retry policy and pause) and token cache.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// The Graph client.
+    pub graph: GraphClient,
+    /// The token provider (cache) the client uses.
+    pub tokens: Arc<dyn TokenProvider>,
+}
+
+/// Builds a fresh product connection (new pool, new empty token cache).
+pub fn product(endpoint: &Endpoint, cache_dir: &Path) -> Result<Product> {
+    let config = config(endpoint)?;
+    let http = client_options(endpoint)?
+        .build()
+        .context("building the HTTP client")?;
+    let sender = Sender::default();
+    let tokens = graphlink_identity::provider(&config, http.clone(), sender.clone(), cache_dir)
+        .context("building the token provider")?;
+    let base = format!(
+        "{}/v1.0",
+        config.authority.graph_base().trim_end_matches('/')
+    );
+    let graph = GraphClient::builder(base, tokens.clone())
+        .with_http_client(http)
+        .with_sender(sender)
+        .build()
+        .context("building the Graph client")?;
+    Ok(Product { graph, tokens })
+}

@@ -1,0 +1,127 @@
+//! The measurements, one module per figure group of issue 6, sharing one [`Ctx`].
+
+pub mod ceiling;
+pub mod changes;
+pub mod large;
+pub mod raw;
+pub mod small;
+pub mod throttling;
+pub mod tokens;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use graphlink_graph::DriveClient;
+
+use crate::admin::Admin;
+use crate::conn::Product;
+use crate::serve::Endpoint;
+use crate::throttle_log::ThrottleLog;
+
+/// Sizes of one run (`--quick` or full).
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// Size of the large file in bytes.
+    pub large: u64,
+    /// Rounds of the large-file and small-file transfers (best round kept).
+    pub rounds: u32,
+    /// Number of small files.
+    pub small_count: usize,
+    /// Size of each small file.
+    pub small_size: usize,
+    /// Items in the change-detection library.
+    pub library: usize,
+    /// Files that appear in the library.
+    pub new_files: usize,
+    /// Graph calls made to count token requests.
+    pub token_calls: usize,
+    /// Concurrent callers asking a fresh cache for a token.
+    pub token_callers: usize,
+    /// How long the emulator's ceiling is measured.
+    pub ceiling: Duration,
+}
+
+impl Sizes {
+    /// The full run of issue 6.
+    pub fn full() -> Self {
+        Self {
+            large: 1 << 30,
+            rounds: 2,
+            small_count: 2_000,
+            small_size: 16 * 1024,
+            library: 100_000,
+            new_files: 100,
+            token_calls: 10_000,
+            token_callers: 1_000,
+            ceiling: Duration::from_secs(5),
+        }
+    }
+
+    /// The CI smoke test: same figures, smaller sizes.
+    pub fn quick() -> Self {
+        Self {
+            large: 64 << 20,
+            rounds: 1,
+            small_count: 200,
+            small_size: 16 * 1024,
+            library: 5_000,
+            new_files: 100,
+            token_calls: 2_000,
+            token_callers: 1_000,
+            ceiling: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Everything a measurement needs.
+pub struct Ctx {
+    /// Where the emulator listens.
+    pub endpoint: Endpoint,
+    /// Its admin API.
+    pub admin: Admin,
+    /// The product connection used for transfers.
+    pub product: Product,
+    /// Adele's OneDrive through the product connection.
+    pub drive: DriveClient,
+    /// The baselines' plain HTTP client (same TLS and CA as the product).
+    pub plain: reqwest::Client,
+    /// Scratch folder for local files.
+    pub work: PathBuf,
+    /// Token caches of device-flow connections would live here (unused by client credentials).
+    pub cache_dir: PathBuf,
+    /// Sizes of this run.
+    pub sizes: Sizes,
+    /// The client's throttling pauses, as logged by the transport.
+    pub throttles: ThrottleLog,
+    /// When the run started (for progress lines).
+    pub started: Instant,
+}
+
+impl Ctx {
+    /// Prints a progress line on stderr.
+    pub fn say(&self, what: impl AsRef<str>) {
+        eprintln!(
+            "[{:>6.1}s] {}",
+            self.started.elapsed().as_secs_f64(),
+            what.as_ref()
+        );
+    }
+}
+
+/// Runs `work` and returns its output with the wall time it took.
+pub async fn timed<T, F: Future<Output = T>>(work: F) -> (T, Duration) {
+    let start = Instant::now();
+    let out = work.await;
+    (out, start.elapsed())
+}
+
+/// Bytes per second as MB/s (10^6 bytes).
+pub fn mb_per_s(bytes: u64, took: Duration) -> f64 {
+    bytes as f64 / 1e6 / took.as_secs_f64().max(1e-9)
+}
+
+/// Bytes as MiB.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}

@@ -1,0 +1,215 @@
+//! Figure 2: many small files up and down with the default concurrency, against the same number
+//! of plain `PUT`/`GET` requests with the same concurrency; requests sent per file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use graphlink_graph::{ItemRef, NoProgress, TreeOptions};
+
+use super::{raw, timed, Ctx};
+use crate::data::{self, SmallFile};
+use crate::error::{Context, Error, Result};
+use crate::report::{Figure, Target};
+
+/// What the throttling figure reuses.
+#[derive(Debug)]
+pub struct SmallRun {
+    /// The local files.
+    pub files: Vec<SmallFile>,
+    /// The folder holding them.
+    pub dir: std::path::PathBuf,
+    /// The best unthrottled client upload time.
+    pub upload_time: Duration,
+    /// Requests per file of the client upload.
+    pub upload_requests_per_file: f64,
+}
+
+/// Runs the small-file figures.
+pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
+    let sizes = &ctx.sizes;
+    let count = sizes.small_count;
+    let dir = ctx.work.join("small");
+    ctx.say(format!(
+        "small files: {count} x {} KiB, concurrency {}",
+        sizes.small_size / 1024,
+        TreeOptions::default().concurrency
+    ));
+    let files = {
+        let dir = dir.clone();
+        let size = sizes.small_size;
+        tokio::task::spawn_blocking(move || data::write_small_files(&dir, count, size))
+            .await
+            .context("writing the small files")??
+    };
+    let concurrency = TreeOptions::default().concurrency;
+    let (mut up, mut base_up, mut down, mut base_down) = (
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+    );
+    let (mut up_requests, mut down_requests) = (0u64, 0u64);
+    for round in 0..sizes.rounds {
+        let remote = format!("/bench/small-{round}");
+        let product_first = round % 2 == 0;
+        for product in [product_first, !product_first] {
+            if product {
+                ctx.admin.reset_counters().await?;
+                let took = product_upload(ctx, &dir, &remote, count).await?;
+                up_requests = ctx.admin.counters(None).await?.total;
+                up = up.min(took);
+                ctx.say(format!("  client upload: {:.0} files/s", rate(count, took)));
+            } else {
+                let (result, took) = timed(
+                    stream::iter(files.iter().map(|f| async move {
+                        let name = format!("r{round}-{}", f.name);
+                        raw::put_small(&ctx.plain, &ctx.endpoint.base_url, &name, &f.path).await
+                    }))
+                    .buffer_unordered(concurrency)
+                    .try_collect::<Vec<u64>>(),
+                )
+                .await;
+                result?;
+                base_up = base_up.min(took);
+                ctx.say(format!("  baseline upload: {:.0} files/s", rate(count, took)));
+            }
+        }
+        for product in [product_first, !product_first] {
+            let dest = ctx.work.join(format!("small-down-{round}"));
+            tokio::fs::create_dir_all(&dest)
+                .await
+                .context("creating the download folder")?;
+            if product {
+                ctx.admin.reset_counters().await?;
+                let took = product_download(ctx, &remote, &dest, &files).await?;
+                down_requests = ctx.admin.counters(None).await?.total;
+                down = down.min(took);
+                ctx.say(format!("  client download: {:.0} files/s", rate(count, took)));
+            } else {
+                let (result, took) = timed(
+                    stream::iter(files.iter().map(|f| {
+                        let dest = &dest;
+                        async move {
+                            let name = format!("r{round}-{}", f.name);
+                            let to = dest.join(&f.name);
+                            raw::get_to_file(&ctx.plain, &ctx.endpoint.base_url, &name, &to).await
+                        }
+                    }))
+                    .buffer_unordered(concurrency)
+                    .try_collect::<Vec<u64>>(),
+                )
+                .await;
+                let sizes = result?;
+                if sizes.iter().any(|n| *n != files[0].size) {
+                    return Err(Error::Check("a baseline download is incomplete".into()));
+                }
+                base_down = base_down.min(took);
+                ctx.say(format!("  baseline download: {:.0} files/s", rate(count, took)));
+            }
+            let _ = tokio::fs::remove_dir_all(&dest).await;
+        }
+    }
+    let per_file = |n: u64| n as f64 / count as f64;
+    let rounds = sizes.rounds;
+    let figures = vec![
+        Figure::compared(
+            "small_upload_rate",
+            rate(count, up),
+            rate(count, base_up),
+            "files/s",
+            format!("{count} files of {} KiB, concurrency {concurrency} (TreeOptions default), best of {rounds}; client: upload_dir; baseline: one PUT per file to /_emulator/raw", sizes.small_size / 1024),
+        )
+        .target(Target::RatioAtLeast(0.8)),
+        Figure::compared(
+            "small_download_rate",
+            rate(count, down),
+            rate(count, base_down),
+            "files/s",
+            format!("client: download_dir (listing + /content 302 + download URL, hash checked); baseline: one GET per file, concurrency {concurrency}"),
+        )
+        .target(Target::RatioAtLeast(0.8)),
+        Figure::compared(
+            "small_upload_requests_per_file",
+            per_file(up_requests),
+            1.0,
+            "requests",
+            "emulator count of all requests (folder creation included) / files; baseline sends 1",
+        ),
+        Figure::compared(
+            "small_download_requests_per_file",
+            per_file(down_requests),
+            1.0,
+            "requests",
+            "emulator count of all requests (listing included) / files; baseline sends 1",
+        ),
+    ];
+    Ok((
+        figures,
+        SmallRun {
+            files,
+            dir,
+            upload_time: up,
+            upload_requests_per_file: per_file(up_requests),
+        },
+    ))
+}
+
+fn rate(count: usize, took: Duration) -> f64 {
+    count as f64 / took.as_secs_f64().max(1e-9)
+}
+
+/// Uploads the folder through the client; checks every file landed.
+pub async fn product_upload(ctx: &Ctx, dir: &Path, remote: &str, count: usize) -> Result<Duration> {
+    let (report, took) = timed(ctx.drive.upload_dir(
+        dir,
+        remote,
+        &TreeOptions::default(),
+        &NoProgress,
+    ))
+    .await;
+    let report = report.context("client upload of the small files")?;
+    if let Some((path, err)) = report.failures.first() {
+        return Err(Error::Check(format!(
+            "{} of {count} small files failed to upload; first: {path}: {err}",
+            report.failures.len()
+        )));
+    }
+    if report.files as usize != count {
+        return Err(Error::Check(format!(
+            "uploaded {} small files, expected {count}",
+            report.files
+        )));
+    }
+    Ok(took)
+}
+
+async fn product_download(
+    ctx: &Ctx,
+    remote: &str,
+    dest: &Path,
+    files: &[SmallFile],
+) -> Result<Duration> {
+    let (report, took) = timed(ctx.drive.download_dir(
+        &ItemRef::path(remote),
+        dest,
+        &TreeOptions::default(),
+        &NoProgress,
+    ))
+    .await;
+    let report = report.context("client download of the small files")?;
+    if let Some((path, err)) = report.failures.first() {
+        return Err(Error::Check(format!(
+            "{} small files failed to download; first: {path}: {err}",
+            report.failures.len()
+        )));
+    }
+    if report.files as usize != files.len() {
+        return Err(Error::Check(format!(
+            "downloaded {} small files, expected {}",
+            report.files,
+            files.len()
+        )));
+    }
+    Ok(took)
+}
