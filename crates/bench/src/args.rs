@@ -26,9 +26,22 @@ pub struct Args {
     /// Internal: serve the emulator (the benchmark's child process).
     #[arg(long, hide = true)]
     pub serve_emulator: bool,
-    /// Internal: the emulator's data folder.
+    /// Internal: the emulator's data folder (with `--serve-emulator`), the token cache folder
+    /// (with `--transfer-child`).
     #[arg(long, hide = true, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Internal: do one large transfer in this process and print what it measured.
+    #[arg(long, hide = true, value_name = "KIND")]
+    pub transfer_child: Option<crate::figures::transfer_child::Transfer>,
+    /// Internal: the emulator endpoint (JSON), with `--transfer-child`.
+    #[arg(long, hide = true, value_name = "JSON")]
+    pub endpoint: Option<String>,
+    /// Internal: the local file, with `--transfer-child`.
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub local: Option<PathBuf>,
+    /// Internal: the file size, with `--transfer-child`.
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub size: Option<u64>,
 }
 
 /// A group of figures.

@@ -56,6 +56,22 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(transfer) = args.transfer_child {
+        let (Some(endpoint), Some(local), Some(size), Some(data)) =
+            (&args.endpoint, &args.local, args.size, &args.data)
+        else {
+            eprintln!("graphlink-bench: --transfer-child needs --endpoint, --local, --size and --data");
+            return ExitCode::from(2);
+        };
+        let work = figures::transfer_child::child(transfer, endpoint, local, size, data);
+        return match runtime.block_on(work) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("graphlink-bench transfer: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let throttles = ThrottleLog::default();
     let filter = tracing_subscriber::EnvFilter::try_from_env("GRAPHLINK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));

@@ -306,7 +306,8 @@ fn status_response(
     retry_after: Option<String>,
     code: Option<String>,
 ) -> Response {
-    let identity = !(path.starts_with("/v1.0") || path.starts_with("/beta"));
+    const GRAPH_PREFIXES: [&str; 5] = ["/v1.0", "/beta", "/_upload", "/_download", "/_monitor"];
+    let identity = !GRAPH_PREFIXES.iter().any(|p| path.starts_with(p));
     let mut resp = if identity {
         let code = code.unwrap_or_else(|| "temporarily_unavailable".into());
         IdentityError::new(

@@ -88,6 +88,9 @@ pub struct Settings {
     pub upload_session_lifetime_secs: u64,
     /// Quota of every drive, in bytes (uploads beyond it answer 507 `quotaLimitReached`).
     pub drive_quota_bytes: u64,
+    /// When set, Graph requests beyond this many per second per app answer 429
+    /// `TooManyRequests` with a `Retry-After` (a token bucket with a burst of the same size).
+    pub graph_requests_per_second: Option<f64>,
     /// Reject a client assertion whose `jti` was already used (`invalid_client`). MSAL reuses one
     /// assertion for up to nine minutes, so turn this off to let MSAL's certificate clients fetch
     /// tokens more than once within that window.
@@ -111,6 +114,7 @@ impl Default for Settings {
             download_url_lifetime_secs: 3600,
             upload_session_lifetime_secs: 7 * 24 * 3600,
             drive_quota_bytes: 1 << 40,
+            graph_requests_per_second: None,
             reject_assertion_replay: true,
             channel_post_rate_per_sec: 2.0,
             channel_post_burst: 4,

@@ -198,3 +198,75 @@ async fn copy_answers_202_with_a_monitor_and_copies_the_subtree() {
         b"A"
     );
 }
+
+#[tokio::test]
+async fn the_emulator_can_throttle_per_app_and_batch_items_get_their_own_429() {
+    let g = G::start().await;
+    let d = g.adele_drive().await;
+    let r = g
+        .http
+        .put(format!("{}/_emulator/settings", g.base()))
+        .json(&json!({"graph_requests_per_second": 2.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut throttled = None;
+    for _ in 0..5 {
+        let a = g.get(&format!("/drives/{d}")).await;
+        if a.status == 429 {
+            throttled = Some(a);
+            break;
+        }
+        assert_eq!(a.status, 200);
+    }
+    let throttled = throttled.expect("a burst beyond the rate is throttled");
+    assert_eq!(
+        throttled.codes(),
+        ("TooManyRequests".into(), "activityLimitReached".into())
+    );
+    let wait: f64 = throttled.header("retry-after").unwrap().parse().unwrap();
+    assert!(wait > 0.0 && wait <= 1.0, "{wait}");
+    // Another app has its own budget.
+    let other = g.app_token(
+        "55555555-5555-4555-8555-555555555555",
+        &["Files.ReadWrite.All"],
+    );
+    g.req(
+        reqwest::Method::GET,
+        &format!("/drives/{d}"),
+        Some(&other),
+        None,
+        &[],
+    )
+    .await
+    .expect(200);
+    // Honouring Retry-After lets the next request through.
+    tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+    g.get(&format!("/drives/{d}")).await.expect(200);
+
+    // In a batch each item is throttled on its own.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let requests: Vec<Value> = (0..5)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": format!("/drives/{d}")}))
+        .collect();
+    let batch = g
+        .post("/$batch", json!({ "requests": requests }))
+        .await
+        .expect(200);
+    let statuses: Vec<u64> = batch.body["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&200) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+    for r in batch.body["responses"].as_array().unwrap() {
+        if r["status"] == 429 {
+            assert!(r["headers"]["retry-after"].is_string(), "{r:#}");
+        }
+    }
+}

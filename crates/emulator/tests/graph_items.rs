@@ -329,7 +329,10 @@ async fn folders_moves_deletes_and_conflicts() {
         .post(&format!("/drives/{d}/root/children"), make("F", "replace"))
         .await
         .expect(201);
-    assert_eq!(kept.body["id"], f.body["id"], "replace keeps an existing folder");
+    assert_eq!(
+        kept.body["id"], f.body["id"],
+        "replace keeps an existing folder"
+    );
     let fid = f.body["id"].as_str().unwrap().to_string();
     g.put_bytes(
         &format!("/drives/{d}/items/{fid}:/a.txt:/content"),

@@ -444,15 +444,23 @@ async fn uploads_beyond_the_quota_answer_507() {
     let g = G::start().await;
     let d = g.adele_drive().await;
     settings(&g, json!({"drive_quota_bytes": 1000})).await;
-    g.put_bytes(&format!("/drives/{d}/root:/fits.bin:/content"), vec![1; 600])
-        .await
-        .expect(201);
+    g.put_bytes(
+        &format!("/drives/{d}/root:/fits.bin:/content"),
+        vec![1; 600],
+    )
+    .await
+    .expect(201);
     let full = g
-        .put_bytes(&format!("/drives/{d}/root:/too-big.bin:/content"), vec![2; 600])
+        .put_bytes(
+            &format!("/drives/{d}/root:/too-big.bin:/content"),
+            vec![2; 600],
+        )
         .await
         .expect(507);
     assert_eq!(full.codes().0, "quotaLimitReached");
-    g.get(&format!("/drives/{d}/root:/too-big.bin")).await.expect(404);
+    g.get(&format!("/drives/{d}/root:/too-big.bin"))
+        .await
+        .expect(404);
     let session = g
         .post(
             &format!("/drives/{d}/root:/too-big.bin:/createUploadSession"),

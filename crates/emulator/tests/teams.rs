@@ -30,7 +30,11 @@ async fn discovery_with_encoded_channel_ids_and_the_primary_channel() {
         .body;
     assert_eq!(same["value"].as_array().unwrap().len(), 2);
 
-    let team = t.get(&format!("/teams/{FINANCE}"), &adele).await.expect(200).body;
+    let team = t
+        .get(&format!("/teams/{FINANCE}"), &adele)
+        .await
+        .expect(200)
+        .body;
     assert_eq!(team["displayName"], "Finance");
 
     let channels = t
@@ -42,7 +46,10 @@ async fn discovery_with_encoded_channel_ids_and_the_primary_channel() {
     assert_eq!(channels.len(), 3);
     for c in channels {
         let id = c["id"].as_str().unwrap();
-        assert!(id.starts_with("19:") && id.ends_with("@thread.tacv2"), "{id}");
+        assert!(
+            id.starts_with("19:") && id.ends_with("@thread.tacv2"),
+            "{id}"
+        );
         assert_eq!(c["membershipType"], "standard");
     }
     let primary = t
@@ -52,20 +59,32 @@ async fn discovery_with_encoded_channel_ids_and_the_primary_channel() {
         .body;
     assert_eq!(primary["id"], FINANCE_GENERAL);
     let by_encoded_id = t
-        .get(&format!("/teams/{FINANCE}/channels/{}", enc(OPS_ALERTS)), &adele)
+        .get(
+            &format!("/teams/{FINANCE}/channels/{}", enc(OPS_ALERTS)),
+            &adele,
+        )
         .await
         .expect(200)
         .body;
     assert_eq!(by_encoded_id["displayName"], "Ops Alerts");
     let beta = t
-        .get(&format!("/beta/teams/{FINANCE}/channels/{OPS_ALERTS}"), &adele)
+        .get(
+            &format!("/beta/teams/{FINANCE}/channels/{OPS_ALERTS}"),
+            &adele,
+        )
         .await
         .expect(200)
         .body;
     assert_eq!(beta["id"], OPS_ALERTS);
 
     let missing = t
-        .get(&format!("/teams/{FINANCE}/channels/{}", enc("19:00000000000000000000000000000000@thread.tacv2")), &adele)
+        .get(
+            &format!(
+                "/teams/{FINANCE}/channels/{}",
+                enc("19:00000000000000000000000000000000@thread.tacv2")
+            ),
+            &adele,
+        )
         .await
         .expect(404);
     assert_eq!(missing.body["error"]["code"], "NotFound");
@@ -83,7 +102,11 @@ async fn app_only_and_missing_scopes_get_graphs_exact_answers() {
     let body = json!({"body": {"content": "hello"}});
 
     let refused = t
-        .post(&format!("/teams/{FINANCE}/channels/{}/messages", enc(OPS_ALERTS)), &app, body.clone())
+        .post(
+            &format!("/teams/{FINANCE}/channels/{}/messages", enc(OPS_ALERTS)),
+            &app,
+            body.clone(),
+        )
         .await
         .expect(401);
     assert_eq!(refused.body["error"]["code"], "Unauthorized");
@@ -110,7 +133,11 @@ async fn app_only_and_missing_scopes_get_graphs_exact_answers() {
     // A delegated token without ChannelMessage.Send.
     let reader = t.user_token(ADELE, "User.Read Team.ReadBasic.All").await;
     let denied = t
-        .post(&format!("/teams/{FINANCE}/channels/{}/messages", enc(OPS_ALERTS)), &reader, body)
+        .post(
+            &format!("/teams/{FINANCE}/channels/{}/messages", enc(OPS_ALERTS)),
+            &reader,
+            body,
+        )
         .await
         .expect(403);
     assert_eq!(denied.body["error"]["code"], "Forbidden");
@@ -145,7 +172,10 @@ async fn messages_replies_mentions_cards_and_the_page() {
     assert_eq!(root["from"]["user"]["userIdentityType"], "aadUser");
     assert_eq!(root["importance"], "normal");
     assert!(root["createdDateTime"].as_str().unwrap().ends_with('Z'));
-    assert!(root["webUrl"].as_str().unwrap().starts_with("https://teams.microsoft.com/l/message/19%3A"));
+    assert!(root["webUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://teams.microsoft.com/l/message/19%3A"));
 
     let card = json!({"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "text": "Failed: <b>a.txt</b>"}]});
     let reply = t
@@ -164,7 +194,10 @@ async fn messages_replies_mentions_cards_and_the_page() {
         .body;
     assert_eq!(reply["replyToId"], id.as_str());
     assert_eq!(reply["mentions"][0]["mentioned"]["user"]["id"], MEGAN_ID);
-    assert_eq!(reply["attachments"][0]["contentType"], "application/vnd.microsoft.card.adaptive");
+    assert_eq!(
+        reply["attachments"][0]["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
 
     // A mention without its <at> tag, and an attachment the body does not reference.
     t.post(
@@ -183,9 +216,13 @@ async fn messages_replies_mentions_cards_and_the_page() {
     )
     .await
     .expect(400);
-    t.post(&format!("{path}/1/replies"), &adele, json!({"body": {"content": "x"}}))
-        .await
-        .expect(404);
+    t.post(
+        &format!("{path}/1/replies"),
+        &adele,
+        json!({"body": {"content": "x"}}),
+    )
+    .await
+    .expect(404);
 
     let posted = t.posted().await;
     let msgs = channel_messages(&posted, "Finance", "Ops Alerts");
@@ -202,7 +239,10 @@ async fn messages_replies_mentions_cards_and_the_page() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("<span class=\"mention\">Megan Bowen</span>"), "{page}");
+    assert!(
+        page.contains("<span class=\"mention\">Megan Bowen</span>"),
+        "{page}"
+    );
     assert!(page.contains("Upload done<br>3 files"));
     assert!(page.contains("Failed: &lt;b&gt;a.txt&lt;/b&gt;"));
     assert!(!page.contains("alert(1)"));
@@ -228,20 +268,32 @@ async fn chats_are_created_once_listed_with_members_and_posted_to() {
                "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{who}')")})
     };
     let first = t
-        .post("/chats", &adele, json!({"chatType": "oneOnOne", "members": [member(ADELE), member(MEGAN_ID)]}))
+        .post(
+            "/chats",
+            &adele,
+            json!({"chatType": "oneOnOne", "members": [member(ADELE), member(MEGAN_ID)]}),
+        )
         .await
         .expect(201)
         .body;
     let id = first["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("19:") && id.ends_with("@thread.v2"), "{id}");
     let again = t
-        .post("/chats", &adele, json!({"chatType": "oneOnOne", "members": [member(MEGAN), member(ADELE_ID)]}))
+        .post(
+            "/chats",
+            &adele,
+            json!({"chatType": "oneOnOne", "members": [member(MEGAN), member(ADELE_ID)]}),
+        )
         .await
         .expect(201)
         .body;
     assert_eq!(again["id"], id.as_str());
     let group = t
-        .post("/chats", &adele, json!({"chatType": "group", "topic": "Ops", "members": [member(ADELE), member(MEGAN)]}))
+        .post(
+            "/chats",
+            &adele,
+            json!({"chatType": "group", "topic": "Ops", "members": [member(ADELE), member(MEGAN)]}),
+        )
         .await
         .expect(201)
         .body;
@@ -249,11 +301,19 @@ async fn chats_are_created_once_listed_with_members_and_posted_to() {
     t.post("/chats", &adele, json!({"chatType": "oneOnOne", "members": [member(MEGAN), member("nobody@contoso.onmicrosoft.com")]}))
         .await
         .expect(404);
-    t.post("/chats", &adele, json!({"chatType": "oneOnOne", "members": [member(ADELE)]}))
-        .await
-        .expect(400);
+    t.post(
+        "/chats",
+        &adele,
+        json!({"chatType": "oneOnOne", "members": [member(ADELE)]}),
+    )
+    .await
+    .expect(400);
 
-    let chats = t.get("/me/chats?$expand=members", &adele).await.expect(200).body;
+    let chats = t
+        .get("/me/chats?$expand=members", &adele)
+        .await
+        .expect(200)
+        .body;
     let chats = chats["value"].as_array().unwrap();
     assert_eq!(chats.len(), 2);
     let one = chats.iter().find(|c| c["id"] == id.as_str()).unwrap();
@@ -263,7 +323,10 @@ async fn chats_are_created_once_listed_with_members_and_posted_to() {
         .iter()
         .map(|m| m["email"].as_str().unwrap())
         .collect();
-    assert!(emails.contains(&ADELE) && emails.contains(&MEGAN), "{emails:?}");
+    assert!(
+        emails.contains(&ADELE) && emails.contains(&MEGAN),
+        "{emails:?}"
+    );
     let plain = t.get("/me/chats", &adele).await.expect(200).body;
     assert!(plain["value"][0].get("members").is_none());
     let members = t
@@ -274,7 +337,11 @@ async fn chats_are_created_once_listed_with_members_and_posted_to() {
     assert_eq!(members["value"].as_array().unwrap().len(), 2);
 
     let sent = t
-        .post(&format!("/chats/{}/messages", enc(&id)), &adele, json!({"body": {"content": "ping"}}))
+        .post(
+            &format!("/chats/{}/messages", enc(&id)),
+            &adele,
+            json!({"body": {"content": "ping"}}),
+        )
         .await
         .expect(201)
         .body;
@@ -290,7 +357,11 @@ async fn chats_are_created_once_listed_with_members_and_posted_to() {
     // Megan sees the chat; nobody else's token can post to it.
     let megan = t.user_token(MEGAN, ALL).await;
     let hers = t.get("/me/chats", &megan).await.expect(200).body;
-    assert!(hers["value"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()));
+    assert!(hers["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == id.as_str()));
 }
 
 #[tokio::test]
@@ -303,7 +374,9 @@ async fn channel_posts_beyond_the_rate_get_429_with_retry_after() {
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for i in 0..4 {
-        let a = t.post(&path, &adele, json!({"body": {"content": format!("m{i}")}})).await;
+        let a = t
+            .post(&path, &adele, json!({"body": {"content": format!("m{i}")}}))
+            .await;
         if a.status == 429 {
             assert_eq!(a.body["error"]["code"], "TooManyRequests");
             retry_after = a.header("retry-after");
@@ -331,7 +404,10 @@ async fn messages_survive_a_restart_and_the_seed_round_trips() {
     let t = T::start_with(options()).await;
     let adele = t.user_token(ADELE, ALL).await;
     t.post(
-        &format!("/teams/{FINANCE}/channels/{}/messages", enc(FINANCE_GENERAL)),
+        &format!(
+            "/teams/{FINANCE}/channels/{}/messages",
+            enc(FINANCE_GENERAL)
+        ),
         &adele,
         json!({"body": {"content": "kept"}}),
     )
@@ -349,7 +425,11 @@ async fn messages_survive_a_restart_and_the_seed_round_trips() {
     let text = Seed::default().to_toml();
     assert!(text.contains("Ops Alerts"), "{text}");
     assert_eq!(Seed::from_toml(&text, "printed").unwrap(), Seed::default());
-    let localized = text.replacen("display_name = \"General\"", "display_name = \"Allgemein\"", 1);
+    let localized = text.replacen(
+        "display_name = \"General\"",
+        "display_name = \"Allgemein\"",
+        1,
+    );
     let seed = Seed::from_toml(&localized, "localized").unwrap();
     assert_eq!(seed.teams[0].channels[0].display_name, "Allgemein");
     assert!(Seed::from_toml(&text.replace("Ops Alerts", ""), "x").is_err());

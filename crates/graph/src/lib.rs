@@ -32,6 +32,7 @@ pub mod quickxorhash;
 mod raw;
 mod request;
 mod site;
+pub mod teams;
 mod transfer;
 pub mod wire;
 
@@ -46,6 +47,7 @@ pub use path::{
 };
 pub use progress::{NoProgress, Progress};
 pub use reqwest::Method;
+pub use teams::{Conversation, MessageContent, TeamsClient};
 pub use transfer::source::ReadSeek;
 pub use transfer::tree::{TreeOptions, TreeReport};
 pub use transfer::upload::UploadOptions;

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use graphlink_graph::{DriveRef, GraphClient};
 use graphlink_http::{ClientOptions, Sender};
-use graphlink_identity::{Authority, AuthorityOptions, ClientCertificate, Cloud, ConnectionConfig, ConnectionCredential, Secret};
+use graphlink_identity::{
+    Authority, AuthorityOptions, ClientCertificate, Cloud, ConnectionConfig, ConnectionCredential,
+    Secret,
+};
 
 use crate::macros::StaticValues;
 use crate::model::{AssetId, CloudSetting, Connection, CredentialSetting, StorageSetting};
@@ -74,15 +77,24 @@ impl ResolvedConnection {
         let r = |field: &str, text: &str| crate::run::resolve_text(values, id, field, text);
         let path = |field: &str, text: &str| -> Result<PathBuf> {
             let p = PathBuf::from(r(field, text)?);
-            Ok(if p.is_absolute() { p } else { project_dir.join(p) })
+            Ok(if p.is_absolute() {
+                p
+            } else {
+                project_dir.join(p)
+            })
         };
         let options = AuthorityOptions {
             allow_insecure_http: c.allow_insecure_http,
         };
         let cfg_err = |e: graphlink_identity::Error| Error::Config(format!("{id}: {e}"));
-        let graph_url = c.graph_url.as_deref().map(|g| r("graph_url", g)).transpose()?;
+        let graph_url = c
+            .graph_url
+            .as_deref()
+            .map(|g| r("graph_url", g))
+            .transpose()?;
         let authority = match &c.authority {
-            Some(a) => Authority::parse(&r("authority", a)?, graph_url.as_deref(), options).map_err(cfg_err)?,
+            Some(a) => Authority::parse(&r("authority", a)?, graph_url.as_deref(), options)
+                .map_err(cfg_err)?,
             None => {
                 let tenant = r("tenant", c.tenant.as_deref().unwrap_or_default())?;
                 let cloud = match c.cloud {
@@ -91,7 +103,10 @@ impl ResolvedConnection {
                     CloudSetting::UsGovDod => Cloud::UsGovDod,
                     CloudSetting::China => Cloud::China,
                     CloudSetting::Custom => {
-                        let host = r("authority_host", c.authority_host.as_deref().unwrap_or_default())?;
+                        let host = r(
+                            "authority_host",
+                            c.authority_host.as_deref().unwrap_or_default(),
+                        )?;
                         Cloud::custom(&host, graph_url.as_deref().unwrap_or_default())
                     }
                 };
@@ -101,22 +116,37 @@ impl ResolvedConnection {
         let credential = match &c.credential {
             CredentialSetting::ClientSecret { secret } => {
                 let t = crate::run::resolve(values, id, "client_secret", secret)?;
-                let v = t.render(None).map_err(|e| Error::Config(format!("{id}, field 'client_secret': {e}")))?;
+                let v = t
+                    .render(None)
+                    .map_err(|e| Error::Config(format!("{id}, field 'client_secret': {e}")))?;
                 ResolvedCredential::ClientSecret(SecretValue::new(v))
             }
-            CredentialSetting::ClientCertificate { key, certificate } => ResolvedCredential::ClientCertificate {
-                key: path("certificate_key", key)?,
-                certificate: certificate.as_deref().map(|c| path("certificate", c)).transpose()?,
-            },
+            CredentialSetting::ClientCertificate { key, certificate } => {
+                ResolvedCredential::ClientCertificate {
+                    key: path("certificate_key", key)?,
+                    certificate: certificate
+                        .as_deref()
+                        .map(|c| path("certificate", c))
+                        .transpose()?,
+                }
+            }
             CredentialSetting::DeviceFlow => ResolvedCredential::DeviceFlow,
         };
         Ok(Self {
             name: id.name.clone(),
             authority,
             client_id: r("client_id", &c.client_id)?,
-            scopes: c.scopes.iter().map(|s| r("scopes", s)).collect::<Result<_>>()?,
+            scopes: c
+                .scopes
+                .iter()
+                .map(|s| r("scopes", s))
+                .collect::<Result<_>>()?,
             credential,
-            ca_certificate: c.ca_certificate.as_deref().map(|p| path("ca_certificate", p)).transpose()?,
+            ca_certificate: c
+                .ca_certificate
+                .as_deref()
+                .map(|p| path("ca_certificate", p))
+                .transpose()?,
             allow_insecure_http: c.allow_insecure_http,
             timeout: c.timeout,
         })
@@ -125,7 +155,9 @@ impl ResolvedConnection {
     /// The identity settings (for `graphlink auth login` and token providers).
     pub fn identity_config(&self) -> Result<ConnectionConfig> {
         let credential = match &self.credential {
-            ResolvedCredential::ClientSecret(s) => ConnectionCredential::ClientSecret(Secret::new(s.expose())),
+            ResolvedCredential::ClientSecret(s) => {
+                ConnectionCredential::ClientSecret(Secret::new(s.expose()))
+            }
             ResolvedCredential::ClientCertificate { key, certificate } => {
                 let cert = match certificate {
                     Some(c) => ClientCertificate::from_pem_files(key, c),
@@ -152,7 +184,9 @@ impl ResolvedConnection {
             o.read_timeout = t;
         }
         if let Some(ca) = &self.ca_certificate {
-            o = o.trust_ca_file(ca).map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
+            o = o
+                .trust_ca_file(ca)
+                .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
         }
         Ok(o)
     }
@@ -164,8 +198,13 @@ impl ResolvedConnection {
             .build()
             .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
         let sender = Sender::default();
-        let tokens = graphlink_identity::provider(&self.identity_config()?, http.clone(), sender.clone(), cache_dir)
-            .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
+        let tokens = graphlink_identity::provider(
+            &self.identity_config()?,
+            http.clone(),
+            sender.clone(),
+            cache_dir,
+        )
+        .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
         GraphClient::builder(format!("{}/v1.0", self.authority.graph_base()), tokens)
             .with_http_client(http)
             .with_sender(sender)
@@ -198,7 +237,9 @@ pub fn drive_ref(setting: &StorageSetting) -> Option<DriveRef> {
     match setting {
         StorageSetting::Local { .. } => None,
         StorageSetting::OneDrive { drive: Some(d), .. } => Some(DriveRef::Id(d.clone())),
-        StorageSetting::OneDrive { user: Some(u), .. } if u != "me" => Some(DriveRef::User(u.clone())),
+        StorageSetting::OneDrive { user: Some(u), .. } if u != "me" => {
+            Some(DriveRef::User(u.clone()))
+        }
         StorageSetting::OneDrive { .. } => Some(DriveRef::Me),
         StorageSetting::SharePoint { site, library, .. } => Some(DriveRef::Site {
             site: site.clone(),
@@ -209,7 +250,12 @@ pub fn drive_ref(setting: &StorageSetting) -> Option<DriveRef> {
 
 #[async_trait::async_trait]
 impl StorageFactory for GraphStorageFactory {
-    async fn open(&self, connection: &ResolvedConnection, asset: &AssetId, setting: &StorageSetting) -> Result<Arc<dyn Storage>> {
+    async fn open(
+        &self,
+        connection: &ResolvedConnection,
+        asset: &AssetId,
+        setting: &StorageSetting,
+    ) -> Result<Arc<dyn Storage>> {
         let client = {
             let mut clients = self.clients.lock().await;
             match clients.get(&connection.name) {
@@ -221,12 +267,69 @@ impl StorageFactory for GraphStorageFactory {
                 }
             }
         };
-        let drive_ref = drive_ref(setting).ok_or_else(|| Error::Config(format!("{asset}: not a Graph storage")))?;
+        let drive_ref = drive_ref(setting)
+            .ok_or_else(|| Error::Config(format!("{asset}: not a Graph storage")))?;
         let drive = client
             .drive(&drive_ref)
             .await
             .map_err(|e| Error::Config(format!("{asset}: cannot open {drive_ref}: {e}")))?;
-        let kind = if matches!(setting, StorageSetting::SharePoint { .. }) { "sharepoint" } else { "onedrive" };
-        Ok(Arc::new(GraphStorage::new(drive, format!("{kind} {drive_ref}"))))
+        let kind = if matches!(setting, StorageSetting::SharePoint { .. }) {
+            "sharepoint"
+        } else {
+            "onedrive"
+        };
+        Ok(Arc::new(GraphStorage::new(
+            drive,
+            format!("{kind} {drive_ref}"),
+        )))
     }
+}
+
+/// Resolves connection asset `name` of `project` for use outside a node (connection test,
+/// `auth login`): `${env:..}` from the process, `${lay:..}` from `stage` (or the default),
+/// `${sec:..}` decrypted with the private key file `secret_key` (or
+/// `GRAPHLINK_SECRET_KEY_FILE`) when the connection uses secrets.
+pub fn resolve_connection(
+    project: &crate::Project,
+    name: &str,
+    stage: Option<&str>,
+    secret_key: Option<&Path>,
+) -> Result<ResolvedConnection> {
+    let c = project.connection(name).ok_or_else(|| {
+        let known: Vec<&str> = project
+            .connections
+            .iter()
+            .map(|c| c.meta.id.name.as_str())
+            .collect();
+        Error::Config(format!(
+            "no connection '{name}' in the project (known: {})",
+            known.join(", ")
+        ))
+    })?;
+    let lay = project
+        .select_environment(stage)
+        .map_err(Error::Config)?
+        .map(|e| &e.values);
+    let uses_secrets = c.meta.strings.iter().any(|(_, t, _)| t.contains("${sec:"));
+    let secrets = if uses_secrets {
+        let key = match secret_key {
+            Some(p) => crate::secrets::KeyPair::read(p)?,
+            None => crate::secrets::KeyPair::from_env()?.ok_or_else(|| {
+                Error::Secret(format!(
+                    "connection '{name}' uses ${{sec:..}}: give the private key file ({})",
+                    crate::secrets::SECRET_KEY_ENV
+                ))
+            })?,
+        };
+        Some(crate::secrets::decrypt_all(project, &key)?)
+    } else {
+        None
+    };
+    let env = |n: &str| std::env::var(n).ok();
+    let values = StaticValues {
+        env: &env,
+        lay,
+        secrets: secrets.as_ref(),
+    };
+    ResolvedConnection::resolve(&project.dir, c, &values)
 }

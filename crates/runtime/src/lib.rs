@@ -27,7 +27,9 @@ mod process;
 mod run;
 pub mod storage;
 
+pub use connect::{
+    drive_ref, resolve_connection, GraphStorageFactory, ResolvedConnection, ResolvedCredential,
+};
 pub use run::{
     run, Node, NodeOptions, NodeStatus, PollReport, StorageFactory, WorkflowState, WorkflowStatus,
 };
-pub use connect::{drive_ref, GraphStorageFactory, ResolvedConnection, ResolvedCredential};

@@ -8,7 +8,9 @@ use std::time::Duration;
 use graphlink_emulator::{Emulator, EmulatorOptions};
 use graphlink_runtime::model::{AssetId, AssetKind, StorageSetting};
 use graphlink_runtime::storage::Storage;
-use graphlink_runtime::{GraphStorageFactory, Node, NodeOptions, Project, ResolvedConnection, StorageFactory};
+use graphlink_runtime::{
+    GraphStorageFactory, Node, NodeOptions, Project, ResolvedConnection, StorageFactory,
+};
 use tokio_util::sync::CancellationToken;
 
 fn example_dir() -> std::path::PathBuf {
@@ -16,7 +18,11 @@ fn example_dir() -> std::path::PathBuf {
 }
 
 async fn requests(base: &str, ca: &std::path::Path) -> u64 {
-    let client = graphlink_http::ClientOptions::default().trust_ca_file(ca).unwrap().build().unwrap();
+    let client = graphlink_http::ClientOptions::default()
+        .trust_ca_file(ca)
+        .unwrap()
+        .build()
+        .unwrap();
     let v: serde_json::Value = client
         .get(format!("{base}/_emulator/requests"))
         .send()
@@ -28,7 +34,12 @@ async fn requests(base: &str, ca: &std::path::Path) -> u64 {
     v["total"].as_u64().unwrap()
 }
 
-async fn open(project: &Project, factory: &GraphStorageFactory, kind: AssetKind, name: &str) -> Arc<dyn Storage> {
+async fn open(
+    project: &Project,
+    factory: &GraphStorageFactory,
+    kind: AssetKind,
+    name: &str,
+) -> Arc<dyn Storage> {
     let env = |n: &str| std::env::var(n).ok();
     let values = graphlink_runtime::macros::StaticValues {
         env: &env,
@@ -39,8 +50,16 @@ async fn open(project: &Project, factory: &GraphStorageFactory, kind: AssetKind,
         AssetKind::Source => project.source(name).unwrap().storage.clone(),
         _ => project.sink(name).unwrap().storage.clone(),
     };
-    let conn = ResolvedConnection::resolve(&project.dir, project.connection(setting.connection().unwrap()).unwrap(), &values).unwrap();
-    factory.open(&conn, &AssetId::new(kind, name), &setting).await.unwrap()
+    let conn = ResolvedConnection::resolve(
+        &project.dir,
+        project.connection(setting.connection().unwrap()).unwrap(),
+        &values,
+    )
+    .unwrap();
+    factory
+        .open(&conn, &AssetId::new(kind, name), &setting)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,16 +81,35 @@ async fn sharepoint_inbox_to_onedrive_archive_with_the_example_project() {
     let archive = open(&project, &factory, AssetKind::Sink, "archive").await;
     inbox.mkdirs("Incoming").await.unwrap();
     let files: Vec<(String, Vec<u8>)> = (0..5)
-        .map(|i| (format!("inv-{i:03} #{i}.pdf"), format!("invoice {i} ").repeat(100 + i * 400).into_bytes()))
+        .map(|i| {
+            (
+                format!("inv-{i:03} #{i}.pdf"),
+                format!("invoice {i} ").repeat(100 + i * 400).into_bytes(),
+            )
+        })
         .collect();
     for (name, data) in &files {
-        inbox.write(&format!("Incoming/{name}"), &mut data.as_slice()).await.unwrap();
+        inbox
+            .write(&format!("Incoming/{name}"), &mut data.as_slice())
+            .await
+            .unwrap();
     }
-    inbox.write("Incoming/notes.docx", &mut &b"not an invoice"[..]).await.unwrap();
+    inbox
+        .write("Incoming/notes.docx", &mut &b"not an invoice"[..])
+        .await
+        .unwrap();
 
-    let node = Node::new(&project, NodeOptions::new(vec![], state.path().join("node"))).await.unwrap();
+    let node = Node::new(
+        &project,
+        NodeOptions::new(vec![], state.path().join("node")),
+    )
+    .await
+    .unwrap();
     let shutdown = CancellationToken::new();
-    let report = tokio::time::timeout(Duration::from_secs(120), node.run_until_idle(&shutdown)).await.unwrap().unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), node.run_until_idle(&shutdown))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((report.done, report.failed), (5, 0), "{report:?}");
 
     let year = chrono_like_year();
@@ -81,23 +119,43 @@ async fn sharepoint_inbox_to_onedrive_archive_with_the_example_project() {
         let path = format!("Archive/Invoices/{year}/{name}");
         let mut r = archive.read(&path).await.unwrap();
         let mut got = Vec::new();
-        tokio::io::AsyncReadExt::read_to_end(&mut r, &mut got).await.unwrap();
+        tokio::io::AsyncReadExt::read_to_end(&mut r, &mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, data, "{path}");
     }
-    let left: Vec<String> = inbox.list("Incoming", false).await.unwrap().into_iter().map(|e| e.path).collect();
+    let left: Vec<String> = inbox
+        .list("Incoming", false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
     assert_eq!(left, vec!["Incoming/notes.docx"]);
     assert_eq!(inbox.list("Processed", true).await.unwrap().len(), 5);
-    assert!(archive.list("Archive/Invoices", true).await.unwrap().iter().all(|e| !e.path.contains(".graphlink-")));
+    assert!(archive
+        .list("Archive/Invoices", true)
+        .await
+        .unwrap()
+        .iter()
+        .all(|e| !e.path.contains(".graphlink-")));
 
     // An idle poll costs the delta call only: no listing of the library.
     let before = requests(&base, &ca).await;
     let r = node.tick(&shutdown).await.unwrap();
     assert!(r.idle(), "{r:?}");
     let after = requests(&base, &ca).await;
-    assert!(after - before <= 2, "an idle poll made {} requests", after - before);
+    assert!(
+        after - before <= 2,
+        "an idle poll made {} requests",
+        after - before
+    );
 
     // A new file is noticed through delta and processed.
-    inbox.write("Incoming/late.pdf", &mut &b"late"[..]).await.unwrap();
+    inbox
+        .write("Incoming/late.pdf", &mut &b"late"[..])
+        .await
+        .unwrap();
     let r = node.tick(&shutdown).await.unwrap();
     assert_eq!(r.done, 1, "{r:?}");
     drop(node);
@@ -106,6 +164,9 @@ async fn sharepoint_inbox_to_onedrive_archive_with_the_example_project() {
 
 fn chrono_like_year() -> String {
     // The sink directory uses ${date:%Y} in local time; the test process uses the same clock.
-    let out = std::process::Command::new("date").arg("+%Y").output().unwrap();
+    let out = std::process::Command::new("date")
+        .arg("+%Y")
+        .output()
+        .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

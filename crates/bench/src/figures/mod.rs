@@ -7,6 +7,7 @@ pub mod raw;
 pub mod small;
 pub mod throttling;
 pub mod tokens;
+pub mod transfer_child;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -24,7 +25,9 @@ use crate::throttle_log::ThrottleLog;
 pub struct Sizes {
     /// Size of the large file in bytes.
     pub large: u64,
-    /// Rounds of the large-file and small-file transfers (best round kept).
+    /// Rounds of the large-file transfers (best round kept).
+    pub large_rounds: u32,
+    /// Rounds of the small-file transfers (best round kept).
     pub rounds: u32,
     /// Number of small files.
     pub small_count: usize,
@@ -47,6 +50,7 @@ impl Sizes {
     pub fn full() -> Self {
         Self {
             large: 1 << 30,
+            large_rounds: 3,
             rounds: 2,
             small_count: 2_000,
             small_size: 16 * 1024,
@@ -62,12 +66,13 @@ impl Sizes {
     pub fn quick() -> Self {
         Self {
             large: 64 << 20,
+            large_rounds: 1,
             rounds: 1,
             small_count: 200,
             small_size: 16 * 1024,
             library: 5_000,
             new_files: 100,
-            token_calls: 2_000,
+            token_calls: 10_000,
             token_callers: 1_000,
             ceiling: Duration::from_secs(2),
         }

@@ -21,8 +21,6 @@ pub struct SmallRun {
     pub dir: std::path::PathBuf,
     /// The best unthrottled client upload time.
     pub upload_time: Duration,
-    /// Requests per file of the client upload.
-    pub upload_requests_per_file: f64,
 }
 
 /// Runs the small-file figures.
@@ -56,7 +54,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
         for product in [product_first, !product_first] {
             if product {
                 ctx.admin.reset_counters().await?;
-                let took = product_upload(ctx, &dir, &remote, count).await?;
+                let took = product_upload(ctx, &dir, &remote, count, concurrency).await?;
                 up_requests = ctx.admin.counters(None).await?.total;
                 up = up.min(took);
                 ctx.say(format!("  client upload: {:.0} files/s", rate(count, took)));
@@ -150,7 +148,6 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
             files,
             dir,
             upload_time: up,
-            upload_requests_per_file: per_file(up_requests),
         },
     ))
 }
@@ -159,15 +156,20 @@ fn rate(count: usize, took: Duration) -> f64 {
     count as f64 / took.as_secs_f64().max(1e-9)
 }
 
-/// Uploads the folder through the client; checks every file landed.
-pub async fn product_upload(ctx: &Ctx, dir: &Path, remote: &str, count: usize) -> Result<Duration> {
-    let (report, took) = timed(ctx.drive.upload_dir(
-        dir,
-        remote,
-        &TreeOptions::default(),
-        &NoProgress,
-    ))
-    .await;
+/// Uploads the folder through the client with `concurrency` files at a time; checks every
+/// file landed.
+pub async fn product_upload(
+    ctx: &Ctx,
+    dir: &Path,
+    remote: &str,
+    count: usize,
+    concurrency: usize,
+) -> Result<Duration> {
+    let options = TreeOptions {
+        concurrency,
+        ..TreeOptions::default()
+    };
+    let (report, took) = timed(ctx.drive.upload_dir(dir, remote, &options, &NoProgress)).await;
     let report = report.context("client upload of the small files")?;
     if let Some((path, err)) = report.failures.first() {
         return Err(Error::Check(format!(

@@ -6,31 +6,131 @@
 //! waits are the union of the intervals `[t, t + Retry-After)` over every 429 the client
 //! received (recorded from the transport's throttling events, cross-checked with the emulator's
 //! count of injected faults). The naive sum (429s x 1 s) is printed too.
+//!
+//! A second, smaller run with one file at a time tells apart requests sent during a pause from
+//! requests that were already on their way when the server answered another one with 429.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
 
 use futures::StreamExt;
 use graphlink_graph::quickxorhash::same_hash;
-use graphlink_graph::ItemRef;
+use graphlink_graph::{ItemRef, TreeOptions};
 use serde_json::json;
 
 use super::small::{self, SmallRun};
 use super::{timed, Ctx};
+use crate::admin::Counters;
+use crate::data::SmallFile;
 use crate::error::{Context, Result};
 use crate::report::{Figure, Target};
-use crate::throttle_log::union_of_waits;
+use crate::throttle_log::{union_of_waits, Throttle};
 
 const PROBABILITY: f64 = 0.2;
 const RETRY_AFTER_SECS: f64 = 1.0;
 
-/// Runs the throttling figures; `Err` only when the run could not be made. Lost files are
-/// reported as a figure and in the returned count.
+/// What one throttled upload did.
+struct Throttled {
+    took: Duration,
+    counters: Counters,
+    events: Vec<Throttle>,
+    lost: u64,
+}
+
+/// Runs the throttling figures. Lost files are reported as a figure and returned.
 pub async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
     let count = small.files.len();
-    let remote = "/bench/small-throttled";
+    let concurrency = TreeOptions::default().concurrency;
     ctx.say(format!(
-        "throttling: uploading {count} small files with 20 % of Graph requests answered 429 Retry-After: 1"
+        "throttling: uploading {count} small files, concurrency {concurrency}, with 20 % of Graph requests answered 429 Retry-After: 1"
     ));
+    let main = throttled_upload(
+        ctx,
+        &small.dir,
+        "/bench/small-throttled",
+        &small.files,
+        concurrency,
+    )
+    .await?;
+
+    // The same with one request in flight: no request can be on its way when another is refused.
+    let few = ctx.sizes.small_count.min(if ctx.sizes.rounds > 1 { 50 } else { 30 });
+    let seq_dir = ctx.work.join("small-sequential");
+    let seq_files = copy_files(&small.files[..few], &seq_dir).await?;
+    ctx.say(format!(
+        "throttling: the same with {few} files, one at a time"
+    ));
+    let seq = throttled_upload(ctx, &seq_dir, "/bench/small-throttled-seq", &seq_files, 1).await?;
+
+    let waits = union_of_waits(&main.events);
+    let ideal = small.upload_time + waits;
+    let naive = main.counters.injected as f64 * RETRY_AFTER_SECS;
+    let mut mismatch = String::new();
+    if main.events.len() as u64 != main.counters.injected {
+        mismatch = format!(
+            "; WARNING: the client logged {} throttling answers, the emulator injected {}",
+            main.events.len(),
+            main.counters.injected
+        );
+    }
+    let lost = main.lost + seq.lost;
+    let figures = vec![
+        Figure::compared(
+            "throttled_upload_time",
+            main.took.as_secs_f64(),
+            ideal.as_secs_f64(),
+            "s",
+            format!(
+                "{count} files, concurrency {concurrency}, {:.0} % of Graph requests 429 Retry-After {RETRY_AFTER_SECS} s; baseline = ideal = unthrottled {:.2} s + {:.2} s of asked waits (union of [t, t+Retry-After) over the {} 429s received, overlapping waits counted once; naive sum {naive:.0} s); {} requests sent{mismatch}",
+                PROBABILITY * 100.0,
+                small.upload_time.as_secs_f64(),
+                waits.as_secs_f64(),
+                main.events.len(),
+                main.counters.total,
+            ),
+        )
+        .target(Target::RatioAtMost(1.1)),
+        Figure::info(
+            "throttled_requests_during_pause",
+            main.counters.during_pause as f64,
+            "requests",
+            format!(
+                "emulator count of requests arriving while a Retry-After it sent was running ({} 429s, concurrency {concurrency}); includes requests already in flight when another request was refused",
+                main.counters.injected
+            ),
+        )
+        .target(Target::ValueAtMost(0.0)),
+        Figure::info(
+            "throttled_requests_during_pause_sequential",
+            seq.counters.during_pause as f64,
+            "requests",
+            format!(
+                "same with {few} files one at a time ({} 429s, {:.1} s): nothing can be in flight, so any count here is a request sent during a pause",
+                seq.counters.injected,
+                seq.took.as_secs_f64()
+            ),
+        )
+        .target(Target::ValueAtMost(0.0)),
+        Figure::info(
+            "throttled_files_lost",
+            lost as f64,
+            "files",
+            "listings of the target folders compared by name, size and quickXorHash with the local files (both throttled runs)",
+        )
+        .target(Target::ValueAtMost(0.0)),
+    ];
+    Ok((figures, lost))
+}
+
+/// Uploads `files` (all of `dir`) to `remote` under 20 % throttling and checks what landed.
+async fn throttled_upload(
+    ctx: &Ctx,
+    dir: &Path,
+    remote: &str,
+    files: &[SmallFile],
+    concurrency: usize,
+) -> Result<Throttled> {
     ctx.admin
         .add_faults(&json!({
             "path": "^/(v1\\.0|beta)/",
@@ -40,7 +140,14 @@ pub async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
         .await?;
     ctx.admin.reset_counters().await?;
     ctx.throttles.clear();
-    let (outcome, took) = timed(small::product_upload(ctx, &small.dir, remote, count)).await;
+    let (outcome, took) = timed(small::product_upload(
+        ctx,
+        dir,
+        remote,
+        files.len(),
+        concurrency,
+    ))
+    .await;
     // Whatever happened, stop throttling before anything else.
     ctx.admin.clear_faults().await?;
     let counters = ctx.admin.counters(None).await?;
@@ -48,7 +155,7 @@ pub async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
     if let Err(e) = &outcome {
         ctx.say(format!("  the throttled upload reported: {e}"));
     }
-    let lost = lost_files(ctx, remote, small).await?;
+    let lost = lost_files(ctx, remote, files).await?;
     ctx.say(format!(
         "  {:.1} s, {} requests, {} throttled, {} during pauses, {lost} files lost",
         took.as_secs_f64(),
@@ -56,54 +163,34 @@ pub async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
         counters.injected,
         counters.during_pause
     ));
-    let waits = union_of_waits(&events);
-    let ideal = small.upload_time + waits;
-    let naive = counters.injected as f64 * RETRY_AFTER_SECS;
-    let mut recorded = String::new();
-    if events.len() as u64 != counters.injected {
-        recorded = format!(
-            "; WARNING: the client logged {} throttling answers, the emulator injected {}",
-            events.len(),
-            counters.injected
-        );
+    Ok(Throttled {
+        took,
+        counters,
+        events,
+        lost,
+    })
+}
+
+async fn copy_files(files: &[SmallFile], dir: &Path) -> Result<Vec<SmallFile>> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .context(format!("creating {}", dir.display()))?;
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let path = dir.join(&f.name);
+        tokio::fs::copy(&f.path, &path)
+            .await
+            .context(format!("copying {}", f.path.display()))?;
+        out.push(SmallFile {
+            path,
+            ..f.clone()
+        });
     }
-    let figures = vec![
-        Figure::compared(
-            "throttled_upload_time",
-            took.as_secs_f64(),
-            ideal.as_secs_f64(),
-            "s",
-            format!(
-                "{count} files, {:.0} % of Graph requests 429 Retry-After {RETRY_AFTER_SECS} s; baseline = ideal = unthrottled {:.2} s + {:.2} s of asked waits (union of [t, t+Retry-After) over the {} 429s received; naive sum {naive:.0} s); {} requests ({:.2} per file unthrottled){recorded}",
-                PROBABILITY * 100.0,
-                small.upload_time.as_secs_f64(),
-                waits.as_secs_f64(),
-                events.len(),
-                counters.total,
-                small.upload_requests_per_file,
-            ),
-        )
-        .target(Target::RatioAtMost(1.1)),
-        Figure::info(
-            "throttled_requests_during_pause",
-            counters.during_pause as f64,
-            "requests",
-            "emulator count of requests that arrived while a Retry-After it sent was running",
-        )
-        .target(Target::ValueAtMost(0.0)),
-        Figure::info(
-            "throttled_files_lost",
-            lost as f64,
-            "files",
-            "listing of the target folder compared by name, size and quickXorHash with the local files",
-        )
-        .target(Target::ValueAtMost(0.0)),
-    ];
-    Ok((figures, lost))
+    Ok(out)
 }
 
 /// Files missing from `remote`, or there with another size or hash.
-async fn lost_files(ctx: &Ctx, remote: &str, small: &SmallRun) -> Result<u64> {
+async fn lost_files(ctx: &Ctx, remote: &str, files: &[SmallFile]) -> Result<u64> {
     let mut listed = HashMap::new();
     let mut children = ctx.drive.children(&ItemRef::path(remote));
     while let Some(item) = children.next().await {
@@ -117,7 +204,7 @@ async fn lost_files(ctx: &Ctx, remote: &str, small: &SmallRun) -> Result<u64> {
         }
     }
     let mut lost = 0;
-    for f in &small.files {
+    for f in files {
         let ok = listed.get(&f.name).is_some_and(|item| {
             let hash = item
                 .file

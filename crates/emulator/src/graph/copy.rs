@@ -55,7 +55,7 @@ pub async fn start(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) -> 
             .ok_or_else(|| GraphError::bad_request(format!("Invalid conflictBehavior '{v}'.")))?,
         None => ctx.conflict_query(Conflict::Fail)?,
     };
-    let (nodes, dest_drive, dest_parent, name, total) = {
+    let (nodes, dest_drive, dest_parent, name) = {
         let store = ctx.graph().read();
         let src_drive = ctx.drive_id(&store, drive, false)?;
         let d = store.drive(&src_drive)?;
@@ -115,9 +115,8 @@ pub async fn start(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) -> 
             }
         }
         mutate::check_quota(&store, &dest_drive, total, ctx.quota())?;
-        (nodes, dest_drive, dest_parent, name, total)
+        (nodes, dest_drive, dest_parent, name)
     };
-    let _ = total;
     let job_id = ids::random_token(16);
     ctx.graph().copies.lock().insert(
         job_id.clone(),

@@ -122,11 +122,11 @@ pub fn get(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, fn_token: Option<String
             .rsplit_once('.')
             .and_then(|(c, o)| Some((c.to_string(), o.parse::<usize>().ok()?)))
             .ok_or_else(|| resync(ctx, &drive_id, "the page token is not valid"))?;
-        let mut cursors = ctx.graph().cursors.lock();
+        let cursors = ctx.graph().cursors.lock();
         let Some(cursor) = cursors.map.get(&cursor_id).filter(|c| c.drive == drive_id) else {
             return Err(resync(ctx, &drive_id, "the page token has expired"));
         };
-        let end = (offset + page).min(cursor.ids.len());
+        let end = offset.saturating_add(page).min(cursor.ids.len());
         let slice = cursor.ids.get(offset.min(end)..end).unwrap_or_default();
         let value = render_ids(ctx, d, slice);
         let (next_link, delta_link) = if end < cursor.ids.len() {
@@ -137,9 +137,8 @@ pub fn get(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, fn_token: Option<String
                 None,
             )
         } else {
-            let link = delta_link(ctx, &drive_id, cursor.end_seq);
-            cursors.map.remove(&cursor_id);
-            (None, Some(link))
+            // The cursor stays (until evicted) so a retried last page answers the same.
+            (None, Some(delta_link(ctx, &drive_id, cursor.end_seq)))
         };
         return Ok(json(
             StatusCode::OK,

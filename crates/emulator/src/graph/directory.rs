@@ -11,7 +11,7 @@ use super::dispatch::{
     json as json_response, json_body, method_not_allowed, user_not_found, Ctx, Outcome,
 };
 use super::ids;
-use super::model::{Grant, Owner};
+use super::model::Grant;
 use super::path::{DriveSel, DrivesOf, SiteSel};
 use super::render;
 use super::wire::{Page, UserJson};
@@ -247,13 +247,5 @@ pub async fn site_permissions(
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(method_not_allowed()),
-    }
-}
-
-/// Whether a drive belongs to a site (for listings).
-pub fn drive_site(owner: &Owner) -> Option<&str> {
-    match owner {
-        Owner::Site { site_id, .. } => Some(site_id),
-        Owner::User { .. } => None,
     }
 }

@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -236,13 +237,26 @@ async fn handle(state: AppState, req: Request) -> Outcome {
     };
     let base = base_url(&parts, &state);
     let caller = auth::authenticate(&state, &parts.headers, &base)?;
+    let settings = state.settings();
+    if let Some(rate) = settings.graph_requests_per_second {
+        if let Err(wait) = state.graph.throttle.take(&caller.claims.appid, rate) {
+            // Tell the fault registry, so tests can count requests sent during the pause.
+            state.faults.note_pause(wait);
+            return Err(GraphError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests: the application is being throttled.",
+            )
+            .inner("activityLimitReached")
+            .header(RETRY_AFTER, super::throttle::retry_after(wait)));
+        }
+    }
     let target = path::parse(rest)?;
     let query: Vec<(String, String)> = parts
         .uri
         .query()
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
-    let settings = state.settings();
     let ctx = Ctx {
         state: state.clone(),
         caller,
@@ -254,7 +268,7 @@ async fn handle(state: AppState, req: Request) -> Outcome {
         quota: settings.drive_quota_bytes,
     };
     let method = parts.method.clone();
-    use super::{batch, content, copy, delta, directory, items, upload};
+    use super::{batch, children, content, copy, delta, directory, items, upload};
     match (method, target) {
         (Method::POST, Target::Batch) => batch::run(&ctx, &parts, body).await,
         (Method::GET, Target::Me) => directory::me(&ctx),
@@ -272,7 +286,7 @@ async fn handle(state: AppState, req: Request) -> Outcome {
             (Method::GET, Action::Item) => items::get(&ctx, &drive, &addr),
             (Method::PATCH, Action::Item) => items::patch(&ctx, &drive, &addr, body).await,
             (Method::DELETE, Action::Item) => items::delete(&ctx, &drive, &addr).await,
-            (Method::GET, Action::Children) => items::children(&ctx, &drive, &addr),
+            (Method::GET, Action::Children) => children::list(&ctx, &drive, &addr),
             (Method::POST, Action::Children) => items::create(&ctx, &drive, &addr, body).await,
             (Method::GET | Method::HEAD, Action::Content) => content::redirect(&ctx, &drive, &addr),
             (Method::PUT, Action::Content) => content::put(&ctx, &drive, &addr, body).await,

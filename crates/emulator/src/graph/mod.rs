@@ -10,6 +10,7 @@ pub mod admin;
 pub mod auth;
 pub mod batch;
 pub mod body;
+pub mod children;
 pub mod content;
 pub mod copy;
 pub mod delta;
@@ -27,6 +28,7 @@ pub mod render;
 pub mod seed;
 pub mod sites;
 pub mod store;
+pub mod throttle;
 pub mod upload;
 pub mod wire;
 
@@ -60,6 +62,8 @@ pub struct GraphState {
     pub(crate) cursors: Mutex<delta::Cursors>,
     /// Copy jobs by monitor id.
     pub(crate) copies: Mutex<HashMap<String, copy::Job>>,
+    /// Per-app request buckets (the `graph_requests_per_second` setting).
+    pub(crate) throttle: throttle::Throttle,
     /// One lock per upload session, so fragments of a session are applied one at a time.
     pub(crate) session_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     persister: Option<Persister>,
@@ -120,6 +124,7 @@ impl GraphState {
             cursors: Mutex::new(delta::Cursors::default()),
             copies: Mutex::new(HashMap::new()),
             session_locks: Mutex::new(HashMap::new()),
+            throttle: throttle::Throttle::default(),
             persister: Some(persister),
         })
     }

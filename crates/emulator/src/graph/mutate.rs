@@ -195,7 +195,7 @@ pub fn commit_file(
     quota: u64,
     blob_path: impl Fn(&str) -> std::path::PathBuf,
 ) -> Result<Committed, GraphError> {
-    let (placement, parent, name, mut stale) = match dest {
+    let (placement, parent, mut stale) = match dest {
         Destination::Item(id) => {
             let item = store.drive(drive)?.item(id)?;
             if item.is_folder() {
@@ -204,13 +204,7 @@ pub fn commit_file(
                 ));
             }
             let parent = item.parent.clone().unwrap_or_default();
-            let name = item.name.clone();
-            (
-                Placement::ReplaceFile(id.to_string()),
-                parent,
-                name,
-                Vec::new(),
-            )
+            (Placement::ReplaceFile(id.to_string()), parent, Vec::new())
         }
         Destination::Path {
             anchor,
@@ -229,7 +223,7 @@ pub fn commit_file(
             }
             let parent = ensure_folders(store, drive, anchor, folders, content.who)?;
             let (placement, stale) = place(store, drive, &parent, name, true, conflict)?;
-            (placement, parent, name.to_string(), stale)
+            (placement, parent, stale)
         }
     };
     let old_size = match &placement {
@@ -274,7 +268,6 @@ pub fn commit_file(
             (item, false)
         }
     };
-    let _ = name;
     if let Some(t) = content.fs_created {
         item.fs_created = t;
     }

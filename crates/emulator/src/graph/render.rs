@@ -61,7 +61,8 @@ fn site_id(drive: &Drive) -> Option<String> {
 
 /// The pre-authenticated download URL of a file.
 pub fn download_url(r: &Render<'_>, drive_id: &str, item_id: &str) -> String {
-    let expires = ids::now_millis() + (r.download_secs as i64).saturating_mul(1000);
+    let secs = i64::try_from(r.download_secs).unwrap_or(i64::MAX);
+    let expires = ids::now_millis().saturating_add(secs.saturating_mul(1000));
     let token = r.signer.seal(&format!("dl|{drive_id}|{item_id}|{expires}"));
     format!("{}/_download/{token}", r.base)
 }

@@ -14,7 +14,6 @@ use crate::web::GraphError;
 use crate::Error;
 
 /// Everything the Graph side keeps.
-#[derive(Debug)]
 pub struct Store {
     /// Drives by id.
     pub drives: HashMap<String, Drive>,
@@ -24,6 +23,18 @@ pub struct Store {
     pub sessions: HashMap<String, UploadSession>,
     dir: PathBuf,
     journal: Mutex<Journal>,
+}
+
+impl std::fmt::Debug for Store {
+    // Session ids are the secret part of upload URLs: never print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("drives", &self.drives.len())
+            .field("grants", &self.grants.len())
+            .field("sessions", &self.sessions.len())
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Lower-cased name, the key of a folder's children (names are case-insensitive).

@@ -101,7 +101,8 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
             None => Ok(None),
         }
     };
-    let lifetime = ctx.state.settings().upload_session_lifetime_secs as i64;
+    let lifetime =
+        i64::try_from(ctx.state.settings().upload_session_lifetime_secs).unwrap_or(i64::MAX);
     let session = UploadSession {
         id: ids::random_token(32),
         drive: drive_id,
@@ -111,7 +112,7 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
         replace_item: target.item,
         conflict,
         defer_commit,
-        expires: ids::now_millis() + lifetime.saturating_mul(1000),
+        expires: ids::now_millis().saturating_add(lifetime.saturating_mul(1000)),
         total: None,
         received: 0,
         hash: super::quickxor::QuickXor::new(),

@@ -67,8 +67,16 @@ pub const SEND_CHANNEL: Need = Need {
 
 /// Reading channel messages.
 pub const READ_CHANNEL_MESSAGES: Need = Need {
-    delegated: &["ChannelMessage.Read.All", "Group.Read.All", "Group.ReadWrite.All"],
-    application: &["ChannelMessage.Read.All", "Group.Read.All", "Group.ReadWrite.All"],
+    delegated: &[
+        "ChannelMessage.Read.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+    ],
+    application: &[
+        "ChannelMessage.Read.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+    ],
 };
 
 /// Listing and reading chats (and their members).
@@ -95,9 +103,26 @@ pub const SEND_CHAT: Need = Need {
     application: &[],
 };
 
-/// Authenticates the request (the Graph side's bearer-token check).
+/// Authenticates the request (the Graph side's bearer-token check) and applies the optional
+/// Graph-wide request limit per app (`graph_requests_per_second`), shared with the drive routes.
 pub fn caller(state: &AppState, headers: &HeaderMap, base: &str) -> Result<Caller, GraphError> {
-    auth::authenticate(state, headers, base)
+    let caller = auth::authenticate(state, headers, base)?;
+    if let Some(rate) = state.settings().graph_requests_per_second {
+        if let Err(wait) = state.graph.throttle.take(&caller.claims.appid, rate) {
+            state.faults.note_pause(wait);
+            return Err(GraphError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests: the application is being throttled.",
+            )
+            .inner("activityLimitReached")
+            .header(
+                axum::http::header::RETRY_AFTER,
+                crate::graph::throttle::retry_after(wait),
+            ));
+        }
+    }
+    Ok(caller)
 }
 
 /// Checks that the caller holds one of the permissions `need` lists: 403 `Forbidden` naming

@@ -56,7 +56,7 @@ pub async fn my_chats(
         let expand = expands_members(&query);
         let store = state.teams.read();
         let mut chats: Vec<&Chat> = store.chats.iter().filter(|c| c.has_member(&me)).collect();
-        chats.sort_by(|a, b| b.last_updated.cmp(&a.last_updated));
+        chats.sort_by_key(|c| std::cmp::Reverse(c.last_updated));
         let value = chats
             .into_iter()
             .map(|c| render::chat(&state.seed, c, expand))
@@ -152,7 +152,12 @@ pub async fn create_chat(
     answer(create(&state, &base, &headers, body).await)
 }
 
-async fn create(state: &AppState, base: &str, headers: &HeaderMap, body: axum::body::Body) -> Outcome {
+async fn create(
+    state: &AppState,
+    base: &str,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Outcome {
     let caller = access::caller(state, headers, base)?;
     access::require(&caller, &access::CREATE_CHAT, false)?;
     let json = crate::graph::dispatch::json_body(body).await?;
@@ -183,7 +188,9 @@ async fn create(state: &AppState, base: &str, headers: &HeaderMap, body: axum::b
     }
     match chat_type {
         "oneOnOne" if members.len() != 2 => {
-            return Err(bad_request("A oneOnOne chat must have exactly two members."))
+            return Err(bad_request(
+                "A oneOnOne chat must have exactly two members.",
+            ))
         }
         "group" if members.len() < 2 => {
             return Err(bad_request("A group chat needs at least two members."))

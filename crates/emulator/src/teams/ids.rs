@@ -39,7 +39,10 @@ pub fn seed_chat_id(chat: &ChatSeed) -> String {
     chat.id.clone().unwrap_or_else(|| {
         let mut members: Vec<String> = chat.members.iter().map(|m| m.to_lowercase()).collect();
         members.sort();
-        format!("19:{}@thread.v2", hex32(&format!("chat|{}", members.join("|"))))
+        format!(
+            "19:{}@thread.v2",
+            hex32(&format!("chat|{}", members.join("|")))
+        )
     })
 }
 

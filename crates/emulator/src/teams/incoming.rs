@@ -214,7 +214,9 @@ fn attachments(value: Option<&Value>, content: &str) -> Result<Vec<Value>, Graph
             }
         }
         if !ids.insert(id.to_string()) {
-            return Err(bad_request(format!("attachments[{i}].id {id} is used twice.")));
+            return Err(bad_request(format!(
+                "attachments[{i}].id {id} is used twice."
+            )));
         }
         if !tagged.contains(id) {
             return Err(bad_request(format!(
@@ -258,17 +260,27 @@ mod tests {
 
         let mut no_tag = ok.clone();
         no_tag["body"]["content"] = json!("Hi <attachment id=\"c1\"></attachment>");
-        assert!(parse(&seed, &no_tag).unwrap_err().message.contains("<at id=\"0\">"));
+        assert!(parse(&seed, &no_tag)
+            .unwrap_err()
+            .message
+            .contains("<at id=\"0\">"));
 
         let mut bad_card = ok.clone();
         bad_card["attachments"][0]["content"] = json!("{not json");
-        assert!(parse(&seed, &bad_card).unwrap_err().message.contains("not valid JSON"));
+        assert!(parse(&seed, &bad_card)
+            .unwrap_err()
+            .message
+            .contains("not valid JSON"));
 
         let mut text = ok.clone();
         text["body"]["contentType"] = json!("text");
         assert!(parse(&seed, &text).is_err());
 
         assert!(parse(&seed, &json!({"body": {"content": ""}})).is_err());
-        assert!(parse(&seed, &json!({"body": {"content": "x"}, "importance": "meh"})).is_err());
+        assert!(parse(
+            &seed,
+            &json!({"body": {"content": "x"}, "importance": "meh"})
+        )
+        .is_err());
     }
 }

@@ -160,8 +160,14 @@ fn api() -> Router<AppState> {
         .route("/users/{user}/joinedTeams", get(channels::user_teams))
         .route("/teams/{team}", get(channels::get_team))
         .route("/teams/{team}/channels", get(channels::list_channels))
-        .route("/teams/{team}/primaryChannel", get(channels::primary_channel))
-        .route("/teams/{team}/channels/{channel}", get(channels::get_channel))
+        .route(
+            "/teams/{team}/primaryChannel",
+            get(channels::primary_channel),
+        )
+        .route(
+            "/teams/{team}/channels/{channel}",
+            get(channels::get_channel),
+        )
         .route(
             "/teams/{team}/channels/{channel}/messages",
             post(channels::post_message).get(channels::list_messages),

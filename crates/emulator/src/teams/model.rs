@@ -116,7 +116,11 @@ impl TeamsStore {
         let user_id = |u: &String| seed.user(u).map(|u| u.id.clone());
         for t in &seed.teams {
             let id = ids::team_id(t);
-            let pos = match self.teams.iter().position(|x| x.id.eq_ignore_ascii_case(&id)) {
+            let pos = match self
+                .teams
+                .iter()
+                .position(|x| x.id.eq_ignore_ascii_case(&id))
+            {
                 Some(p) => p,
                 None => {
                     self.teams.push(Team {
@@ -179,7 +183,9 @@ impl TeamsStore {
 
     /// The team with this id, mutable.
     pub fn team_mut(&mut self, id: &str) -> Option<&mut Team> {
-        self.teams.iter_mut().find(|t| t.id.eq_ignore_ascii_case(id))
+        self.teams
+            .iter_mut()
+            .find(|t| t.id.eq_ignore_ascii_case(id))
     }
 
     /// The chat with this id.

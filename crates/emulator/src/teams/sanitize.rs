@@ -9,15 +9,50 @@ use super::incoming::ADAPTIVE_CARD;
 
 /// Tags kept (without attributes, except `href` on `a` and `src`/`alt` on `img`).
 const ALLOWED: &[&str] = &[
-    "a", "b", "strong", "i", "em", "u", "s", "strike", "del", "ins", "p", "br", "hr", "div", "span",
-    "ul", "ol", "li", "code", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-    "thead", "tbody", "tr", "td", "th", "sub", "sup", "img", "small", "mark",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "strike",
+    "del",
+    "ins",
+    "p",
+    "br",
+    "hr",
+    "div",
+    "span",
+    "ul",
+    "ol",
+    "li",
+    "code",
+    "pre",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "sub",
+    "sup",
+    "img",
+    "small",
+    "mark",
 ];
 
 /// Tags dropped together with everything inside them.
 const DROP_WITH_CONTENT: &[&str] = &[
-    "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math",
-    "head", "title", "textarea", "select", "frameset", "frame", "applet",
+    "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "head",
+    "title", "textarea", "select", "frameset", "frame", "applet",
 ];
 
 /// Escapes text for HTML.
@@ -247,7 +282,10 @@ pub fn card_html(a: &Value) -> String {
             escape(&pretty)
         )
     } else {
-        let name = a.get("name").and_then(Value::as_str).unwrap_or("attachment");
+        let name = a
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("attachment");
         format!(
             "<div class=\"card\"><div class=\"card-kind\">{}</div>{}</div>",
             escape(content_type),
@@ -266,7 +304,10 @@ mod tests {
         let html = "<p onclick=\"x()\">Hi <b>there</b></p><script>alert(1)</script><SCRIPT src=x></SCRIPT><a href=\"javascript:alert(1)\">j</a><a href='https://ok.example/'>ok</a><img src=x onerror=alert(1)><style>p{}</style>end";
         let out = sanitize(html, &[]);
         assert!(!out.to_lowercase().contains("script"), "{out}");
-        assert!(!out.contains("onclick") && !out.contains("onerror"), "{out}");
+        assert!(
+            !out.contains("onclick") && !out.contains("onerror"),
+            "{out}"
+        );
         assert!(!out.contains("javascript:"), "{out}");
         assert!(out.contains("<p>Hi <b>there</b></p>"), "{out}");
         assert!(out.contains("href=\"https://ok.example/\""), "{out}");
@@ -282,7 +323,10 @@ mod tests {
             "Hi <at id=\"0\">Megan</at><attachment id=\"c1\"></attachment>",
             &[card],
         );
-        assert!(out.contains("<span class=\"mention\">Megan</span>"), "{out}");
+        assert!(
+            out.contains("<span class=\"mention\">Megan</span>"),
+            "{out}"
+        );
         assert!(out.contains("Upload &lt;failed&gt;"), "{out}");
         assert_eq!(body_html("text", "a<b>\nc", &[]), "a&lt;b&gt;<br>c");
     }

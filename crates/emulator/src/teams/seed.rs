@@ -158,7 +158,9 @@ pub fn validate(seed: &Seed) -> Result<(), String> {
     for (i, chat) in seed.chats.iter().enumerate() {
         match chat.chat_type.as_str() {
             "oneOnOne" if chat.members.len() != 2 => {
-                return Err(format!("chats[{i}]: a oneOnOne chat has exactly two members"))
+                return Err(format!(
+                    "chats[{i}]: a oneOnOne chat has exactly two members"
+                ))
             }
             "oneOnOne" | "group" => {}
             other => {

@@ -37,9 +37,10 @@ impl Throttle {
         let burst = f64::from(burst.max(1));
         let now = Instant::now();
         let mut buckets = self.buckets.lock();
-        let bucket = buckets
-            .entry(app.to_ascii_lowercase())
-            .or_insert(Bucket { tokens: burst, last: now });
+        let bucket = buckets.entry(app.to_ascii_lowercase()).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate_per_sec).min(burst);
         bucket.last = now;

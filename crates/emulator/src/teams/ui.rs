@@ -2,7 +2,7 @@
 //! shows every channel's and chat's messages as Teams would: sender, time, subject, the
 //! rendered (sanitised) body with mentions highlighted, adaptive cards, and replies.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Html;
 
 use super::model::Message;
@@ -23,9 +23,17 @@ h2{font-size:16px;margin:0 0 8px}.meta{color:#616161;font-size:12px}
 .importance{color:#c4314b;font-weight:600;font-size:12px}
 pre{white-space:pre-wrap;font-size:12px}.empty{color:#8a8a8a;font-style:italic}";
 
-fn page(title: &str, body: &str) -> Html<String> {
+fn page(title: &str, body: &str, refresh: Option<u32>) -> Html<String> {
+    let refresh = refresh
+        .map(|s| {
+            format!(
+                "<meta http-equiv=\"refresh\" content=\"{}\">",
+                s.clamp(1, 3600)
+            )
+        })
+        .unwrap_or_default();
     Html(format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><header><a href=\"/_emulator/ui\">graphlink emulator</a> · {t}</header><main>{body}</main></body></html>",
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">{refresh}<title>{t}</title><style>{STYLE}</style></head><body><header><a href=\"/_emulator/ui\">graphlink emulator</a> · {t}</header><main>{body}</main></body></html>",
         t = escape(title)
     ))
 }
@@ -33,7 +41,10 @@ fn page(title: &str, body: &str) -> Html<String> {
 /// `GET /_emulator/ui`.
 pub async fn index() -> Html<String> {
     let links = [
-        ("/_emulator/ui/teams", "Teams: channels and chats with their messages"),
+        (
+            "/_emulator/ui/teams",
+            "Teams: channels and chats with their messages",
+        ),
         ("/_emulator/teams/messages", "Teams messages (JSON)"),
         ("/_emulator/drives", "Drives (JSON)"),
         ("/_emulator/sites", "Sites (JSON)"),
@@ -47,10 +58,14 @@ pub async fn index() -> Html<String> {
         .iter()
         .map(|(href, text)| format!("<li><a href=\"{href}\">{}</a></li>", escape(text)))
         .collect();
-    page("Emulator", &format!("<section><ul>{items}</ul></section>"))
+    page(
+        "Emulator",
+        &format!("<section><ul>{items}</ul></section>"),
+        None,
+    )
 }
 
-fn message_html(state: &AppState, m: &Message, reply: bool) -> String {
+fn message_html(m: &Message, reply: bool) -> String {
     let mut html = format!(
         "<div class=\"msg{}\" id=\"m{}\"><div><span class=\"from\">{}</span><span class=\"meta\">{}</span>",
         if reply { " reply" } else { "" },
@@ -73,22 +88,30 @@ fn message_html(state: &AppState, m: &Message, reply: bool) -> String {
         body_html(&m.content_type, &m.content, &m.attachments)
     ));
     for r in &m.replies {
-        html.push_str(&message_html(state, r, true));
+        html.push_str(&message_html(r, true));
     }
     html
 }
 
-fn messages_html(state: &AppState, messages: &[Message]) -> String {
+fn messages_html(messages: &[Message]) -> String {
     if messages.is_empty() {
         return "<div class=\"empty\">No messages yet.</div>".into();
     }
-    messages.iter().map(|m| message_html(state, m, false)).collect()
+    messages.iter().map(|m| message_html(m, false)).collect()
 }
 
-/// `GET /_emulator/ui/teams`.
-pub async fn teams(State(state): State<AppState>) -> Html<String> {
+/// Query of the Teams page: `?refresh=N` reloads it every N seconds.
+#[derive(Debug, serde::Deserialize)]
+pub struct PageQuery {
+    refresh: Option<u32>,
+}
+
+/// `GET /_emulator/ui/teams` (`?refresh=N` reloads every N seconds).
+pub async fn teams(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Html<String> {
     let store = state.teams.read();
-    let mut body = String::from("<p><a href=\"/_emulator/ui/teams\">Refresh</a></p>");
+    let mut body = String::from(
+        "<p><a href=\"/_emulator/ui/teams\">Refresh</a> · <a href=\"/_emulator/ui/teams?refresh=5\">refresh every 5 s</a></p>",
+    );
     for team in &store.teams {
         for c in &team.channels {
             body.push_str(&format!(
@@ -97,7 +120,7 @@ pub async fn teams(State(state): State<AppState>) -> Html<String> {
                 escape(&c.display_name),
                 if c.primary { " (primary)" } else { "" },
                 escape(&c.id),
-                messages_html(&state, &c.messages)
+                messages_html(&c.messages)
             ));
         }
     }
@@ -113,18 +136,15 @@ pub async fn teams(State(state): State<AppState>) -> Html<String> {
                     .unwrap_or(m.clone())
             })
             .collect();
-        let title = chat
-            .topic
-            .clone()
-            .unwrap_or_else(|| names.join(", "));
+        let title = chat.topic.clone().unwrap_or_else(|| names.join(", "));
         body.push_str(&format!(
             "<section><h2>Chat: {}</h2><div class=\"meta\">{} · {} · {}</div>{}</section>",
             escape(&title),
             escape(&chat.chat_type),
             escape(&names.join(", ")),
             escape(&chat.id),
-            messages_html(&state, &chat.messages)
+            messages_html(&chat.messages)
         ));
     }
-    page("Teams", &body)
+    page("Teams", &body, q.refresh)
 }

@@ -168,7 +168,10 @@ impl T {
         token: &str,
         body: Option<Value>,
     ) -> Answer {
-        let url = if path.starts_with('/') && !path.starts_with("/_emulator") && !path.starts_with("/beta") {
+        let url = if path.starts_with('/')
+            && !path.starts_with("/_emulator")
+            && !path.starts_with("/beta")
+        {
             format!("{}/v1.0{path}", self.base())
         } else {
             format!("{}{path}", self.base())
@@ -201,7 +204,10 @@ impl T {
 
     /// `GET /_emulator/teams/messages`.
     pub async fn posted(&self) -> Value {
-        self.get("/_emulator/teams/messages", "").await.expect(200).body
+        self.get("/_emulator/teams/messages", "")
+            .await
+            .expect(200)
+            .body
     }
 }
 

@@ -276,15 +276,26 @@ mod tests {
         assert_eq!(w.mentions[0].mention_text, "Megan <B>");
 
         let card = json!({"type": "AdaptiveCard", "body": []});
-        let w = MessageContent::text("x").with_card(card.clone()).to_wire().unwrap();
+        let w = MessageContent::text("x")
+            .with_card(card.clone())
+            .to_wire()
+            .unwrap();
         let id = &w.attachments[0].id;
-        assert_eq!(w.body.content, format!("x<attachment id=\"{id}\"></attachment>"));
-        assert_eq!(w.attachments[0].content.as_deref(), Some(card.to_string().as_str()));
+        assert_eq!(
+            w.body.content,
+            format!("x<attachment id=\"{id}\"></attachment>")
+        );
+        assert_eq!(
+            w.attachments[0].content.as_deref(),
+            Some(card.to_string().as_str())
+        );
         assert_eq!(w.body.content_type, "html");
 
         assert!(MessageContent::text("  ").to_wire().is_err());
         assert!(MessageContent::card(json!([1])).to_wire().is_err());
-        assert!(MessageContent::card(json!({"type": "Hero"})).to_wire().is_err());
+        assert!(MessageContent::card(json!({"type": "Hero"}))
+            .to_wire()
+            .is_err());
         let s = serde_json::to_value(MessageContent::text("hi").to_wire().unwrap()).unwrap();
         assert_eq!(s, json!({"body": {"contentType": "text", "content": "hi"}}));
     }

@@ -172,7 +172,10 @@ impl Node {
         let factory: Arc<dyn StorageFactory> = match &options.storage_factory {
             Some(f) => f.clone(),
             None => Arc::new(GraphStorageFactory::new(
-                options.token_cache_dir.clone().unwrap_or_else(|| options.state_dir.clone()),
+                options
+                    .token_cache_dir
+                    .clone()
+                    .unwrap_or_else(|| options.state_dir.clone()),
             )),
         };
         let mut runners = Vec::new();
@@ -184,10 +187,22 @@ impl Node {
             let sink = project
                 .sink(&w.sink)
                 .ok_or_else(|| Error::Config(format!("unknown sink '{}'", w.sink)))?;
-            let src_storage =
-                open_storage(project, factory.as_ref(), &values, &source.meta.id, &source.storage).await?;
-            let sink_storage =
-                open_storage(project, factory.as_ref(), &values, &sink.meta.id, &sink.storage).await?;
+            let src_storage = open_storage(
+                project,
+                factory.as_ref(),
+                &values,
+                &source.meta.id,
+                &source.storage,
+            )
+            .await?;
+            let sink_storage = open_storage(
+                project,
+                factory.as_ref(),
+                &values,
+                &sink.meta.id,
+                &sink.storage,
+            )
+            .await?;
             let id = &w.meta.id;
             let command = match &w.command {
                 Some(c) => {

@@ -8,7 +8,10 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use futures::StreamExt;
-use graphlink_graph::{ConflictBehavior, DeltaCursor, DeltaEvent, DeltaStart, DriveClient, DriveItem, ItemRef, NoProgress, UploadOptions};
+use graphlink_graph::{
+    ConflictBehavior, DeltaCursor, DeltaEvent, DeltaStart, DriveClient, DriveItem, ItemRef,
+    NoProgress, UploadOptions,
+};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::sync::oneshot;
@@ -65,7 +68,10 @@ fn entry(path: String, item: &DriveItem) -> Entry {
     Entry {
         path,
         size: item.size.unwrap_or(0),
-        modified: item.last_modified_date_time.map(SystemTime::from).unwrap_or(SystemTime::UNIX_EPOCH),
+        modified: item
+            .last_modified_date_time
+            .map(SystemTime::from)
+            .unwrap_or(SystemTime::UNIX_EPOCH),
         id: Some(item.id.clone()),
         hash,
     }
@@ -80,7 +86,11 @@ struct DownloadReader {
 }
 
 impl AsyncRead for DownloadReader {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) if buf.filled().len() == before && !self.finished => {
@@ -91,7 +101,9 @@ impl AsyncRead for DownloadReader {
                         Poll::Ready(Ok(()))
                     }
                     Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(std::io::Error::other(e))),
-                    Poll::Ready(Err(_)) => Poll::Ready(Err(std::io::Error::other("the download stopped"))),
+                    Poll::Ready(Err(_)) => {
+                        Poll::Ready(Err(std::io::Error::other("the download stopped")))
+                    }
                 }
             }
             other => other,
@@ -115,7 +127,9 @@ impl Storage for GraphStorage {
             let mut walk = self.drive.walk(&folder);
             while let Some(e) = walk.next().await {
                 match e {
-                    Ok(w) if w.item.file.is_some() => out.push(entry(join(&norm, &w.relative_path), &w.item)),
+                    Ok(w) if w.item.file.is_some() => {
+                        out.push(entry(join(&norm, &w.relative_path), &w.item))
+                    }
                     Ok(_) => {}
                     Err(e) if e.is_not_found() => return Ok(Vec::new()),
                     Err(e) => return Err(self.err("listing", dir, e)),
@@ -166,7 +180,9 @@ impl Storage for GraphStorage {
     async fn stat(&self, path: &str) -> Result<Option<Entry>> {
         let item = self.item(path)?;
         match self.drive.try_get(&item).await {
-            Ok(Some(i)) if i.file.is_some() => Ok(Some(entry(normalize(path).unwrap_or_default(), &i))),
+            Ok(Some(i)) if i.file.is_some() => {
+                Ok(Some(entry(normalize(path).unwrap_or_default(), &i)))
+            }
             Ok(_) => Ok(None),
             Err(e) => Err(self.err("reading", path, e)),
         }
@@ -174,7 +190,11 @@ impl Storage for GraphStorage {
 
     async fn read(&self, path: &str) -> Result<ReadStream> {
         let item = self.item(path)?;
-        let meta = self.drive.get(&item).await.map_err(|e| self.err("opening", path, e))?;
+        let meta = self
+            .drive
+            .get(&item)
+            .await
+            .map_err(|e| self.err("opening", path, e))?;
         let (mut writer, reader) = tokio::io::duplex(256 * 1024);
         let (tx, rx) = oneshot::channel();
         let drive = self.drive.clone();
@@ -198,16 +218,28 @@ impl Storage for GraphStorage {
         let norm = normalize(path).map_err(|m| self.err("writing", path, m))?;
         // Spool to a local file: the upload can then resume any fragment, whatever the source.
         let spool = tempfile::NamedTempFile::new().map_err(|e| self.err("spooling", path, e))?;
-        let mut file = tokio::fs::File::create(spool.path()).await.map_err(|e| self.err("spooling", path, e))?;
-        let n = tokio::io::copy(data, &mut file).await.map_err(|e| self.err("reading the stream for", path, e))?;
-        file.flush().await.map_err(|e| self.err("spooling", path, e))?;
+        let mut file = tokio::fs::File::create(spool.path())
+            .await
+            .map_err(|e| self.err("spooling", path, e))?;
+        let n = tokio::io::copy(data, &mut file)
+            .await
+            .map_err(|e| self.err("reading the stream for", path, e))?;
+        file.flush()
+            .await
+            .map_err(|e| self.err("spooling", path, e))?;
         drop(file);
         let parent_ref = self.item(parent(&norm))?;
         let options = UploadOptions {
             conflict: ConflictBehavior::Replace,
         };
         self.drive
-            .upload_file(&parent_ref, file_name(&norm), spool.path(), &options, &NoProgress)
+            .upload_file(
+                &parent_ref,
+                file_name(&norm),
+                spool.path(),
+                &options,
+                &NoProgress,
+            )
             .await
             .map_err(|e| self.err("uploading", path, e))?;
         Ok(n)
@@ -215,7 +247,13 @@ impl Storage for GraphStorage {
 
     async fn rename(&self, from: &str, to: &str, replace: bool) -> Result<()> {
         let to_norm = normalize(to).map_err(|m| self.err("moving", to, m))?;
-        if self.drive.try_get(&self.item(&to_norm)?).await.map_err(|e| self.err("moving", to, e))?.is_some() {
+        if self
+            .drive
+            .try_get(&self.item(&to_norm)?)
+            .await
+            .map_err(|e| self.err("moving", to, e))?
+            .is_some()
+        {
             if !replace {
                 return Err(Error::Exists(to.to_string()));
             }
@@ -224,8 +262,16 @@ impl Storage for GraphStorage {
         let src = self.item(from)?;
         let from_norm = normalize(from).unwrap_or_default();
         let same_parent = parent(&from_norm) == parent(&to_norm);
-        let new_parent = if same_parent { None } else { Some(self.item(parent(&to_norm))?) };
-        match self.drive.move_item(&src, new_parent.as_ref(), Some(file_name(&to_norm)), None).await {
+        let new_parent = if same_parent {
+            None
+        } else {
+            Some(self.item(parent(&to_norm))?)
+        };
+        match self
+            .drive
+            .move_item(&src, new_parent.as_ref(), Some(file_name(&to_norm)), None)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(409) => Err(Error::Exists(to.to_string())),
             Err(e) => Err(self.err("moving", from, format!("to '{to}': {e}"))),
