@@ -34,7 +34,8 @@ impl Bytes64 {
 /// Writes `size` pseudo-random bytes (from `seed`) to `path`.
 pub fn write_file(path: &Path, size: u64, seed: u64) -> Result<()> {
     let what = format!("writing {}", path.display());
-    let mut out = std::io::BufWriter::with_capacity(PIECE, std::fs::File::create(path).context(&what)?);
+    let mut out =
+        std::io::BufWriter::with_capacity(PIECE, std::fs::File::create(path).context(&what)?);
     let mut gen = Bytes64::new(seed);
     let mut buf = vec![0u8; PIECE];
     let mut left = size;

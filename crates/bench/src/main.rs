@@ -36,7 +36,10 @@ use crate::throttle_log::ThrottleLog;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("graphlink-bench: cannot start the async runtime: {e}");
@@ -60,7 +63,9 @@ fn main() -> ExitCode {
         let (Some(endpoint), Some(local), Some(size), Some(data)) =
             (&args.endpoint, &args.local, args.size, &args.data)
         else {
-            eprintln!("graphlink-bench: --transfer-child needs --endpoint, --local, --size and --data");
+            eprintln!(
+                "graphlink-bench: --transfer-child needs --endpoint, --local, --size and --data"
+            );
             return ExitCode::from(2);
         };
         let work = figures::transfer_child::child(transfer, endpoint, local, size, data);
@@ -110,7 +115,9 @@ async fn run(args: &Args, throttles: ThrottleLog) -> Result<bool> {
         Some(dir) => tempfile::Builder::new()
             .prefix("graphlink-bench-")
             .tempdir_in(dir),
-        None => tempfile::Builder::new().prefix("graphlink-bench-").tempdir(),
+        None => tempfile::Builder::new()
+            .prefix("graphlink-bench-")
+            .tempdir(),
     }
     .context("creating the scratch folder")?;
     let emulator_data = work.path().join("emulator");
@@ -207,7 +214,10 @@ async fn run_phases(ctx: &Ctx, args: &Args) -> (Vec<Figure>, Vec<String>) {
         }
     }
     if wants(Phase::Ceiling) {
-        record("emulator ceiling", figures::ceiling::run(ctx, client_rate).await);
+        record(
+            "emulator ceiling",
+            figures::ceiling::run(ctx, client_rate).await,
+        );
     }
     (figures, failures)
 }

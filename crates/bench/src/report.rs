@@ -134,7 +134,9 @@ pub fn number(v: f64) -> String {
 
 /// The human table of all figures (and failed phases).
 pub fn table(figures: &[Figure], failures: &[String]) -> String {
-    let header = ["figure", "value", "unit", "baseline", "ratio", "target", "met"];
+    let header = [
+        "figure", "value", "unit", "baseline", "ratio", "target", "met",
+    ];
     let rows: Vec<[String; 7]> = figures
         .iter()
         .map(|f| {
@@ -210,9 +212,11 @@ mod tests {
 
     #[test]
     fn targets_are_judged_on_ratio_or_value() {
-        let fast = Figure::compared("up", 95.0, 100.0, "MB/s", "").target(Target::RatioAtLeast(0.9));
+        let fast =
+            Figure::compared("up", 95.0, 100.0, "MB/s", "").target(Target::RatioAtLeast(0.9));
         assert_eq!(fast.met(), Some(true));
-        let slow = Figure::compared("up", 80.0, 100.0, "MB/s", "").target(Target::RatioAtLeast(0.9));
+        let slow =
+            Figure::compared("up", 80.0, 100.0, "MB/s", "").target(Target::RatioAtLeast(0.9));
         assert_eq!(slow.met(), Some(false));
         let mem = Figure::info("mem", 70.0, "MiB", "").target(Target::ValueAtMost(64.0));
         assert_eq!(mem.met(), Some(false));

@@ -47,7 +47,8 @@ impl ThrottleLog {
 /// one wait the server asked for was in force (overlapping waits count once, since a pause holds
 /// back the whole connection).
 pub fn union_of_waits(events: &[Throttle]) -> Duration {
-    let mut spans: Vec<(Instant, Instant)> = events.iter().map(|e| (e.at, e.at + e.delay)).collect();
+    let mut spans: Vec<(Instant, Instant)> =
+        events.iter().map(|e| (e.at, e.at + e.delay)).collect();
     spans.sort();
     let mut total = Duration::ZERO;
     let mut current: Option<(Instant, Instant)> = None;

@@ -65,11 +65,12 @@ async fn file_commands_round_trip_special_names_with_json_and_exit_codes() {
     let local = work.path().join("upload.txt");
     let content: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::write(&local, &content).unwrap();
+    // mkdir -p; put creates the missing parents of its target itself
     let out = graphlink(
         &emu,
         SECRET,
         &cache,
-        &["mkdir", &format!("{ADELE}/cli/in box")],
+        &["mkdir", &format!("{ADELE}/cli/empty/nested")],
     )
     .await;
     assert_ok(&out);

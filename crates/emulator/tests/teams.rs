@@ -257,6 +257,16 @@ async fn messages_replies_mentions_cards_and_the_page() {
         .await
         .unwrap();
     assert!(index.contains("/_emulator/ui/teams"));
+    let refreshing = t
+        .http
+        .get(format!("{}/_emulator/ui/teams?refresh=5", t.base()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refreshing.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
 }
 
 #[tokio::test]

@@ -83,6 +83,19 @@ async fn teams_and_channels_resolve_by_name_and_id_and_general_is_the_primary_ch
             "{err}"
         );
 
+        // Resolved once per client.
+        let first = teams
+            .channel_conversation("Finance", "Ops Alerts")
+            .await
+            .unwrap();
+        let gets = env.count("GET", "^/v1\\.0/").await;
+        let again = teams
+            .channel_conversation("finance", "ops alerts")
+            .await
+            .unwrap();
+        assert_eq!(first, again);
+        assert_eq!(env.count("GET", "^/v1\\.0/").await, gets);
+
         let overview = teams.overview().await.unwrap();
         assert_eq!(overview.teams.len(), 2);
         assert_eq!(overview.teams[0].channels.len(), 3);
@@ -101,6 +114,11 @@ async fn chats_are_found_when_they_exist_and_created_once_otherwise() {
         id: "5a1d7c3e-0b9f-4e2a-9c1d-aa0000000003".into(),
         upn: LEE.into(),
         display_name: "Lee Gu".into(),
+    });
+    seed.users.push(UserSeed {
+        id: "5a1d7c3e-0b9f-4e2a-9c1d-aa0000000004".into(),
+        upn: "nestor@contoso.onmicrosoft.com".into(),
+        display_name: "Nestor Wilke".into(),
     });
     seed.chats.push(ChatSeed {
         id: None,
@@ -152,6 +170,31 @@ async fn chats_are_found_when_they_exist_and_created_once_otherwise() {
             .unwrap_err();
         assert!(err.to_string().contains("Nobody Here"), "{err}");
         assert!(teams.find_or_create_chat(&people(&[ADELE])).await.is_err());
+
+        // Five notifications at once to a new group chat create it once.
+        let before = env.count("POST", "^/v1\\.0/chats$").await;
+        let wanted = people(&[MEGAN, "Nestor Wilke"]);
+        let conversations =
+            futures::future::join_all((0..5).map(|_| teams.chat_conversation(&wanted))).await;
+        let created = conversations[0].as_ref().unwrap().clone();
+        assert!(conversations
+            .iter()
+            .all(|c| c.as_ref().unwrap() == &created));
+        assert_eq!(env.count("POST", "^/v1\\.0/chats$").await, before + 1);
+        let Conversation::Chat { chat_id } = &created else {
+            panic!("not a chat: {created:?}");
+        };
+        let found = teams.find_chat(&wanted).await.unwrap().unwrap();
+        assert_eq!(&found.id, chat_id);
+        assert_eq!(found.chat_type.as_deref(), Some("group"));
+        let to_megan = teams.chat_conversation(&people(&[MEGAN])).await.unwrap();
+        assert_eq!(
+            to_megan,
+            Conversation::Chat {
+                chat_id: first.id.clone()
+            }
+        );
+        assert_eq!(env.count("POST", "^/v1\\.0/chats$").await, before + 1);
 
         // Megan's side sees the chat Adele created.
         let megan = fast(env.signed_in(MEGAN, &[]).await);

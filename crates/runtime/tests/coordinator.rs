@@ -139,7 +139,19 @@ async fn reprocessing_modes() {
             Reprocessing::WhenChanged => {
                 assert!(matches!(again, Acquire::Acquired(ref x) if x.generation == 2))
             }
-            Reprocessing::Automatic => assert_eq!(again, Acquire::Busy, "generation 2 in flight"),
+            Reprocessing::Automatic => {
+                assert!(
+                    matches!(again, Acquire::Resume(_)),
+                    "generation 2 in flight, same owner: {again:?}"
+                );
+                let mut other = changed.clone();
+                other.owner = "someone-else".into();
+                assert_eq!(
+                    c.acquire(&other).await.unwrap(),
+                    Acquire::Busy,
+                    "held by a live owner"
+                );
+            }
         }
     }
 }

@@ -74,7 +74,7 @@ async fn node_resolves_env_lay_and_sec_macros() {
             + "\n[environment.dev.values]\noutdir = \"dev-out\"\n[environment.prod.values]\noutdir = \"prod-out\"\n"),
     );
     secrets::create_secret_asset(&fx.project_dir(), "vault", &key.recipient(), None).unwrap();
-    secrets::add_secret(&fx.project_dir(), "vault", "tag", "T").unwrap();
+    secrets::add_secret(&fx.project_dir(), "vault", "tag", "T0pS3cret").unwrap();
     fx.put("in/a.txt", b"x");
 
     // Two stages and none chosen: the node refuses with the asset and field named.
@@ -104,6 +104,10 @@ async fn node_resolves_env_lay_and_sec_macros() {
             o.secret_key_file = Some(key_file.clone());
         })
         .await;
+    assert!(
+        !format!("{node:?}").contains("T0pS3cret"),
+        "a node's Debug never shows secrets"
+    );
     assert_eq!(until_idle(&node).await.done, 1);
-    assert_eq!(fx.read("prod-out/from-env/T-a.txt"), b"x");
+    assert_eq!(fx.read("prod-out/from-env/T0pS3cret-a.txt"), b"x");
 }

@@ -37,7 +37,9 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
         .await
         .context("resolving the library")?;
     let total = ctx.sizes.library;
-    ctx.say(format!("change detection: populating a library of {total} items"));
+    ctx.say(format!(
+        "change detection: populating a library of {total} items"
+    ));
     let (populated, populate_time) = timed(populate(&drive, total)).await;
     let items = populated?;
     ctx.say(format!(
@@ -160,7 +162,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
             "delta_idle_poll_requests",
             idle_requests as f64,
             "requests",
-            format!("{via}; most of {IDLE_POLLS} polls with no change, {:.1} ms each", idle_time.as_secs_f64() * 1000.0 / IDLE_POLLS as f64),
+            format!("{via}; most of {IDLE_POLLS} polls with no change, {:.2} ms each", idle_time.as_secs_f64() * 1000.0 / IDLE_POLLS as f64),
         )
         .target(Target::ValueAtMost(2.0)),
         Figure::info(
@@ -219,7 +221,9 @@ async fn delta_round(drive: &DriveClient, start: DeltaStart) -> Result<Round> {
             }
         }
     }
-    Err(Error::Check("the delta round ended without a cursor".into()))
+    Err(Error::Check(
+        "the delta round ended without a cursor".into(),
+    ))
 }
 
 /// Creates `total` zero-byte files under `/library` in folders of [`FOLDER_SIZE`].

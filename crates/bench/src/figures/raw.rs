@@ -38,6 +38,38 @@ pub async fn put_file(http: &reqwest::Client, base: &str, name: &str, path: &Pat
     Ok(len)
 }
 
+/// Sends the file at `path` as sequential PUTs of whole in-memory fragments of `fragment`
+/// bytes (blobs `{name}.{i}`): the request pattern of an upload session, without Graph.
+pub async fn put_fragments(
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+    path: &Path,
+    fragment: u64,
+) -> Result<u64> {
+    use tokio::io::AsyncReadExt;
+    let what = format!("baseline fragment PUTs of {name}");
+    let mut file = tokio::fs::File::open(path).await.context(&what)?;
+    let len = file.metadata().await.context(&what)?.len();
+    let mut sent = 0u64;
+    let mut i = 0;
+    while sent < len {
+        let n = fragment.min(len - sent) as usize;
+        let mut buf = bytes::BytesMut::zeroed(n);
+        file.read_exact(&mut buf).await.context(&what)?;
+        let resp = http
+            .put(url(base, &format!("{name}.{i}")))
+            .body(buf.freeze())
+            .send()
+            .await
+            .context(&what)?;
+        check(&resp, &what)?;
+        sent += n as u64;
+        i += 1;
+    }
+    Ok(sent)
+}
+
 /// Sends a small file (read whole, as the product's simple upload does) to the blob `name`.
 pub async fn put_small(http: &reqwest::Client, base: &str, name: &str, path: &Path) -> Result<u64> {
     let what = format!("baseline PUT of {name}");

@@ -41,12 +41,8 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
             .context("writing the small files")??
     };
     let concurrency = TreeOptions::default().concurrency;
-    let (mut up, mut base_up, mut down, mut base_down) = (
-        Duration::MAX,
-        Duration::MAX,
-        Duration::MAX,
-        Duration::MAX,
-    );
+    let (mut up, mut base_up, mut down, mut base_down) =
+        (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
     let (mut up_requests, mut down_requests) = (0u64, 0u64);
     for round in 0..sizes.rounds {
         let remote = format!("/bench/small-{round}");
@@ -70,7 +66,10 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 .await;
                 result?;
                 base_up = base_up.min(took);
-                ctx.say(format!("  baseline upload: {:.0} files/s", rate(count, took)));
+                ctx.say(format!(
+                    "  baseline upload: {:.0} files/s",
+                    rate(count, took)
+                ));
             }
         }
         for product in [product_first, !product_first] {
@@ -83,7 +82,10 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 let took = product_download(ctx, &remote, &dest, &files).await?;
                 down_requests = ctx.admin.counters(None).await?.total;
                 down = down.min(took);
-                ctx.say(format!("  client download: {:.0} files/s", rate(count, took)));
+                ctx.say(format!(
+                    "  client download: {:.0} files/s",
+                    rate(count, took)
+                ));
             } else {
                 let (result, took) = timed(
                     stream::iter(files.iter().map(|f| {
@@ -103,7 +105,10 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                     return Err(Error::Check("a baseline download is incomplete".into()));
                 }
                 base_down = base_down.min(took);
-                ctx.say(format!("  baseline download: {:.0} files/s", rate(count, took)));
+                ctx.say(format!(
+                    "  baseline download: {:.0} files/s",
+                    rate(count, took)
+                ));
             }
             let _ = tokio::fs::remove_dir_all(&dest).await;
         }

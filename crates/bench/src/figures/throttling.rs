@@ -55,7 +55,10 @@ pub async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
     .await?;
 
     // The same with one request in flight: no request can be on its way when another is refused.
-    let few = ctx.sizes.small_count.min(if ctx.sizes.rounds > 1 { 50 } else { 30 });
+    let few = ctx
+        .sizes
+        .small_count
+        .min(if ctx.sizes.rounds > 1 { 50 } else { 30 });
     let seq_dir = ctx.work.join("small-sequential");
     let seq_files = copy_files(&small.files[..few], &seq_dir).await?;
     ctx.say(format!(
@@ -181,10 +184,7 @@ async fn copy_files(files: &[SmallFile], dir: &Path) -> Result<Vec<SmallFile>> {
         tokio::fs::copy(&f.path, &path)
             .await
             .context(format!("copying {}", f.path.display()))?;
-        out.push(SmallFile {
-            path,
-            ..f.clone()
-        });
+        out.push(SmallFile { path, ..f.clone() });
     }
     Ok(out)
 }

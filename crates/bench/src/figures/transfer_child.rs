@@ -34,6 +34,9 @@ pub enum Transfer {
     RawUpload,
     /// Streaming GET from `/_emulator/raw`.
     RawDownload,
+    /// The upload session's pattern without Graph: sequential PUTs of whole in-memory
+    /// fragments (the client's fragment size) to `/_emulator/raw`.
+    RawFragments,
 }
 
 impl Transfer {
@@ -43,6 +46,7 @@ impl Transfer {
             Transfer::ClientDownload => "client-download",
             Transfer::RawUpload => "raw-upload",
             Transfer::RawDownload => "raw-download",
+            Transfer::RawFragments => "raw-fragments",
         }
     }
 }
@@ -109,7 +113,7 @@ pub async fn child(
         Transfer::ClientUpload | Transfer::ClientDownload => {
             client(transfer, &endpoint, local, size, cache_dir).await?
         }
-        Transfer::RawUpload | Transfer::RawDownload => {
+        Transfer::RawUpload | Transfer::RawDownload | Transfer::RawFragments => {
             plain(transfer, &endpoint, local, size).await?
         }
     };
@@ -177,6 +181,10 @@ async fn plain(
     measure(async {
         let got = match transfer {
             Transfer::RawUpload => raw::put_file(&http, base, NAME, local).await?,
+            Transfer::RawFragments => {
+                let fragment = graphlink_graph::Settings::default().upload_chunk_size;
+                raw::put_fragments(&http, base, NAME, local, fragment).await?
+            }
             _ => raw::get_to_file(&http, base, NAME, local).await?,
         };
         check_size("transferred (baseline)", got, size)

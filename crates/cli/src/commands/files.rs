@@ -288,6 +288,11 @@ async fn put(
     } else {
         target_in(&drive, &path, name).await?
     };
+    // Like `cp` to a new folder: missing parent folders are created.
+    let parent = match parent {
+        ItemRef::Path(p) => ItemRef::id(drive.create_folder_all(&p).await?.id),
+        other => other,
+    };
     let bars = Bars::new(out.progress_bars(), Some(meta.len()));
     let result = drive
         .upload_file(&parent, &leaf, source, &UploadOptions { conflict }, &bars)

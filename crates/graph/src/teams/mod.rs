@@ -14,6 +14,7 @@
 //! | channel by team + channel name or id ("General" = primary channel) | [`TeamsClient::resolve_channel`] |
 //! | chat with exactly these people | [`TeamsClient::find_chat`], [`TeamsClient::find_or_create_chat`] |
 //! | send | [`TeamsClient::send`] with a [`Conversation`] and [`MessageContent`] |
+//! | the same, by name, resolved once per client | [`TeamsClient::channel_conversation`], [`TeamsClient::chat_conversation`] |
 //! | @mention someone | [`TeamsClient::mention_target`] then [`MessageContent::push_mention`] |
 //!
 //! Posting needs a signed-in user (device flow): Graph refuses application-only posts, which
@@ -24,6 +25,7 @@ mod content;
 mod pacer;
 mod resolve;
 mod send;
+mod targets;
 pub mod wire;
 
 use std::fmt;
@@ -64,6 +66,7 @@ struct Shared {
     /// Posts go out one at a time, in the order they were asked for.
     lane: tokio::sync::Mutex<()>,
     me: tokio::sync::OnceCell<User>,
+    targets: targets::Targets,
 }
 
 impl fmt::Debug for TeamsClient {
@@ -98,6 +101,7 @@ impl TeamsClient {
                 pacer: pacer::Pacer::new(pacing),
                 lane: tokio::sync::Mutex::new(()),
                 me: tokio::sync::OnceCell::new(),
+                targets: targets::Targets::default(),
             }),
         }
     }

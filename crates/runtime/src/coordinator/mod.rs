@@ -152,7 +152,8 @@ pub struct AcquireRequest {
 pub enum Acquire {
     /// Taken, fresh: process it.
     Acquired(FileRecord),
-    /// Taken over from a dead owner (or a previous run of this node): resume from the record.
+    /// Taken over from a dead owner, or handed back to the same owner (a previous run of this
+    /// node, or a stream it abandoned after an error): resume from the record.
     Resume(FileRecord),
     /// Recorded as waiting for clearance.
     WaitingForClearance,

@@ -241,7 +241,7 @@ impl Coordinator for SqliteCoordinator {
                 Status::Acquired | Status::Pending => {
                     let live = r.lease_until.is_some_and(|l| l > now);
                     let mine = r.owner.as_deref() == Some(req.owner.as_str());
-                    if live || mine {
+                    if live && !mine {
                         Acquire::Busy
                     } else {
                         tx.execute(

@@ -4,6 +4,8 @@ mod config;
 mod moves;
 mod node;
 mod status;
+mod stream;
+mod upkeep;
 mod workflow;
 
 pub(crate) use config::{resolve, resolve_text};

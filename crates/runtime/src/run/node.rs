@@ -300,6 +300,31 @@ impl Node {
     /// Polls until a poll finds nothing to do (files waiting for clearance or held by other
     /// nodes do not count), sleeping briefly while files are unstable or streams blocked.
     pub async fn run_until_idle(&self, shutdown: &CancellationToken) -> Result<PollReport> {
+        let stop = shutdown.child_token();
+        let work = async {
+            let r = self.idle_loop(shutdown).await;
+            stop.cancel();
+            r
+        };
+        let (_, r) = tokio::join!(self.renew_loop(&stop), work);
+        r
+    }
+
+    /// Renews this node's leases every third of the lease until `stop`.
+    async fn renew_loop(&self, stop: &CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.lease / 3) => {}
+                _ = stop.cancelled() => break,
+            }
+            if let Err(e) = self.coordinator.renew(&self.node_id, self.lease).await {
+                tracing::error!(error = %e, "renewing leases failed");
+            }
+            self.write_status();
+        }
+    }
+
+    async fn idle_loop(&self, shutdown: &CancellationToken) -> Result<PollReport> {
         let mut total = PollReport::default();
         loop {
             let report = self.tick(shutdown).await?;
@@ -333,18 +358,7 @@ impl Node {
     /// are abandoned cleanly (temporary output removed, file released) and resumed next time.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<()> {
         tracing::info!(node = %self.node_id, workflows = ?self.workflows(), skipped = ?self.skipped, "node started");
-        let renew = async {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.lease / 3) => {}
-                    _ = shutdown.cancelled() => break,
-                }
-                if let Err(e) = self.coordinator.renew(&self.node_id, self.lease).await {
-                    tracing::error!(error = %e, "renewing leases failed");
-                }
-                self.write_status();
-            }
-        };
+        let renew = self.renew_loop(&shutdown);
         let workers = futures::future::join_all(self.runners.iter().map(|r| {
             let shutdown = shutdown.clone();
             async move {
