@@ -1,5 +1,5 @@
-//! Resolving the MS Graph connection a command uses: the `AZURE_*` environment (and, with a
-//! project, a named connection asset), one HTTP pool and one retry policy per connection.
+//! Resolving the MS Graph connection a command uses: a project's connection asset or the
+//! `AZURE_*` environment; one HTTP pool and one retry policy per connection.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +13,18 @@ use graphlink_identity::{ConnectionConfig, TokenProvider};
 /// Flags every command that talks to Graph shares.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectionArgs {
+    /// Project folder whose connection assets to use (without it: the AZURE_* environment).
+    #[arg(long, global = true, env = "GRAPHLINK_PROJECT", value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// The connection asset to use (default: the project's only connection).
+    #[arg(long, global = true, env = "GRAPHLINK_CONNECTION", value_name = "NAME")]
+    pub connection: Option<String>,
+    /// Deployment stage (environment asset) for `${lay:..}` macros.
+    #[arg(long, global = true, env = "GRAPHLINK_STAGE", value_name = "STAGE")]
+    pub stage: Option<String>,
+    /// Private key file for `${sec:..}` secrets (default: GRAPHLINK_SECRET_KEY_FILE).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub secret_key: Option<PathBuf>,
     /// Extra CA certificate (PEM) to trust, e.g. the emulator's `DATA/tls/ca.pem`.
     #[arg(long, global = true, env = "GRAPHLINK_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
@@ -32,24 +44,71 @@ pub struct Connection {
     pub sender: Sender,
     /// The sign-in cache folder.
     pub cache_dir: PathBuf,
+    /// Plain `http://` allowed (loopback emulator only).
+    pub allow_http: bool,
 }
 
 impl Connection {
-    /// Resolves the connection from the `AZURE_*` environment variables.
+    /// Resolves the connection: a project's connection asset with `--project`, else the
+    /// `AZURE_*` environment variables.
     pub fn resolve(args: &ConnectionArgs) -> anyhow::Result<Self> {
+        if let Some(dir) = &args.project {
+            return Self::from_project(dir, args);
+        }
         let config = graphlink_identity::from_env("env", |k| std::env::var(k).ok()).context(
-            "no connection configured: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET \
-             (or AZURE_CLIENT_CERTIFICATE_PATH); for a custom authority also AZURE_AUTHORITY_HOST and GRAPHLINK_GRAPH_BASE",
+            "no connection configured: pass --project DIR [--connection NAME], or set AZURE_TENANT_ID, \
+             AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH); for a custom \
+             authority also AZURE_AUTHORITY_HOST and GRAPHLINK_GRAPH_BASE",
         )?;
-        Self::build(config, args)
-    }
-
-    /// Builds the pool and retry policy for identity settings.
-    pub fn build(config: ConnectionConfig, args: &ConnectionArgs) -> anyhow::Result<Self> {
         let mut options = ClientOptions::default();
         if let Some(ca) = &args.ca_cert {
             options = options.trust_ca_file(ca)?;
         }
+        Self::build(config, options, false, args)
+    }
+
+    fn from_project(dir: &std::path::Path, args: &ConnectionArgs) -> anyhow::Result<Self> {
+        let project = graphlink_runtime::Project::load(dir)?;
+        let name = match &args.connection {
+            Some(name) => name.clone(),
+            None => match project.connections.as_slice() {
+                [only] => only.meta.id.name.clone(),
+                [] => anyhow::bail!("project {} defines no connection", dir.display()),
+                many => anyhow::bail!(
+                    "project {} defines several connections ({}): choose one with --connection",
+                    dir.display(),
+                    many.iter()
+                        .map(|c| c.meta.id.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        };
+        let resolved = graphlink_runtime::resolve_connection(
+            &project,
+            &name,
+            args.stage.as_deref(),
+            args.secret_key.as_deref(),
+        )?;
+        let mut options = resolved.client_options()?;
+        if let Some(ca) = &args.ca_cert {
+            options = options.trust_ca_file(ca)?;
+        }
+        Self::build(
+            resolved.identity_config()?,
+            options,
+            resolved.allow_insecure_http,
+            args,
+        )
+    }
+
+    /// Builds the pool and retry policy for identity settings.
+    fn build(
+        config: ConnectionConfig,
+        options: ClientOptions,
+        allow_http: bool,
+        args: &ConnectionArgs,
+    ) -> anyhow::Result<Self> {
         let http = options.build()?;
         let cache_dir = match &args.cache_dir {
             Some(dir) => dir.clone(),
@@ -62,6 +121,7 @@ impl Connection {
             http,
             sender: Sender::default(),
             cache_dir,
+            allow_http,
         })
     }
 
@@ -88,6 +148,7 @@ impl Connection {
         Ok(GraphClient::builder(self.graph_url(), self.tokens()?)
             .with_http_client(self.http.clone())
             .with_sender(self.sender.clone())
+            .allow_http(self.allow_http)
             .build()?)
     }
 }
