@@ -38,6 +38,119 @@ pub enum Command {
     /// File commands on OneDrive and SharePoint locations.
     #[command(flatten)]
     Files(FileCommand),
+    /// Check a project, show where an asset is used.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Run a node: every workflow the roles allow, until SIGINT/SIGTERM.
+    Run(RunArgs),
+    /// Inspect and steer the access coordinator (file statuses) of a node.
+    #[command(subcommand)]
+    Coordinator(CoordinatorCommand),
+    /// Encrypted secrets for `${sec:..}` macros.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Microsoft Teams: list what the connection sees, send a message.
+    #[command(subcommand)]
+    Teams(crate::commands::teams::TeamsCommand),
+    /// Services: call a function by hand (the service test).
+    #[command(subcommand)]
+    Service(crate::commands::teams::ServiceCommand),
+    /// The demo: an embedded emulator, a SharePoint inbox, a node archiving it to OneDrive.
+    Demo(DemoArgs),
+}
+
+/// `graphlink project ...` (the project folder is `--project DIR`, default `.`).
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Report every problem of the project at once, with file, line, asset and field.
+    Validate,
+    /// Show where an asset (`NAME` or `KIND:NAME`) is used, following chains.
+    Usage {
+        /// The asset.
+        name: String,
+    },
+}
+
+/// `graphlink run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The node's roles (comma separated); assets with required roles run only on a node with one of them.
+    #[arg(long, value_delimiter = ',')]
+    pub roles: Vec<String>,
+    /// The node's state folder (coordinator database, status).
+    #[arg(long, default_value = ".graphlink-state", env = "GRAPHLINK_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Process what is there, then stop (instead of polling until stopped).
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// `graphlink coordinator ...`.
+#[derive(Debug, Subcommand)]
+pub enum CoordinatorCommand {
+    /// List file statuses.
+    List(CoordinatorFilter),
+    /// Forget files' statuses so they are taken again.
+    Reset(CoordinatorFilter),
+    /// Give processing clearance to files waiting for it.
+    Clearance(CoordinatorFilter),
+}
+
+/// Which files a coordinator command applies to (`*` wildcards).
+#[derive(Debug, Args)]
+pub struct CoordinatorFilter {
+    /// The node's state folder.
+    #[arg(long, default_value = ".graphlink-state", env = "GRAPHLINK_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Workflow name.
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Status (acquired, pending, done, failure, wait-for-clearance).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// File path pattern.
+    #[arg(long)]
+    pub path: Option<String>,
+}
+
+/// `graphlink secret ...`.
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Create a key pair: the private key file (mode 0600) and the public key (printed).
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create a secret asset in the project for a public key.
+    Create {
+        /// The secret asset's name.
+        asset: String,
+        /// The public key (`age1...`).
+        #[arg(long)]
+        recipient: String,
+    },
+    /// Encrypt a value into a secret asset (read from stdin when --value is not given).
+    Add {
+        /// The secret asset.
+        asset: String,
+        /// The key (`${sec:KEY}`).
+        key: String,
+        /// The value (prefer stdin: command lines end up in shell history).
+        #[arg(long)]
+        value: Option<String>,
+    },
+}
+
+/// `graphlink demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the emulator running after the demo (to browse its pages) until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
+    /// Where the demo keeps its data (default: a temporary folder).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
 
 /// `graphlink auth ...`.

@@ -8,8 +8,10 @@ pub const USAGE: u8 = 2;
 pub const NOT_FOUND: u8 = 3;
 /// Authentication or permission failure (sign-in needed, wrong secret, missing consent, 401/403).
 pub const AUTH: u8 = 4;
-/// A folder transfer finished with some files failed (the others were transferred).
+/// A folder transfer or a run finished with some files failed (the others went through).
 pub const PARTIAL: u8 = 5;
+/// `project validate` found problems.
+pub const INVALID: u8 = 6;
 
 /// The exit code for an error chain.
 pub fn for_error(err: &anyhow::Error) -> u8 {

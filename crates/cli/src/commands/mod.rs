@@ -1,8 +1,11 @@
 //! One module per command; `run` dispatches.
 
 mod auth;
+mod demo;
 pub mod emulator;
 mod files;
+mod project;
+pub mod teams;
 
 use std::process::ExitCode;
 
@@ -13,16 +16,20 @@ use crate::output::Output;
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = Output { json: cli.json };
+    let conn = &cli.connection;
     match cli.command {
         Command::Emulator(args) => emulator::run(args, cli.json).await,
-        Command::Auth(command) => {
-            auth::run(command, Connection::resolve(&cli.connection)?, out).await
-        }
+        Command::Auth(command) => auth::run(command, Connection::resolve(conn)?, out).await,
         Command::Connection(ConnectionCommand::Test) => {
-            auth::test(Connection::resolve(&cli.connection)?, out).await
+            auth::test(Connection::resolve(conn)?, out).await
         }
-        Command::Files(command) => {
-            files::run(command, Connection::resolve(&cli.connection)?, out).await
-        }
+        Command::Files(command) => files::run(command, Connection::resolve(conn)?, out).await,
+        Command::Project(command) => project::project(command, conn, out).await,
+        Command::Run(args) => project::run(args, conn, out).await,
+        Command::Coordinator(command) => project::coordinator(command, out).await,
+        Command::Secret(command) => project::secret(command, conn, out).await,
+        Command::Teams(command) => teams::run(command, conn, out).await,
+        Command::Service(command) => teams::service(command, conn, out).await,
+        Command::Demo(args) => demo::run(args, out).await,
     }
 }
