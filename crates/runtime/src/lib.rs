@@ -28,6 +28,7 @@ mod run;
 pub mod schedule;
 pub mod secrets;
 pub mod storage;
+pub mod teams;
 mod usage;
 mod validate;
 

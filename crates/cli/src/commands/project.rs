@@ -181,7 +181,7 @@ pub async fn coordinator(command: CoordinatorCommand, out: Output) -> anyhow::Re
         CoordinatorCommand::Reset(f) => (f, "reset"),
         CoordinatorCommand::Clearance(f) => (f, "clearance"),
     };
-    if !f.state_dir.join("coordinator.db").exists() && !f.state_dir.exists() {
+    if !f.state_dir.is_dir() {
         anyhow::bail!(
             "{} is not a node state folder (pass --state-dir)",
             f.state_dir.display()

@@ -45,7 +45,8 @@ pub struct NodeOptions {
     pub stage: Option<String>,
     /// The private key file for `${sec:..}` (default: `GRAPHLINK_SECRET_KEY_FILE`).
     pub secret_key_file: Option<PathBuf>,
-    /// Notifiers by service name (e.g. the Teams implementation); services without one log.
+    /// Notifiers by service name; Teams services without one post through their connection
+    /// ([`crate::teams::TeamsNotifier`]), log services log.
     pub notifiers: BTreeMap<String, Arc<dyn Notifier>>,
     /// Opens OneDrive/SharePoint storages (default: [`crate::GraphStorageFactory`] with
     /// `token_cache_dir`).
@@ -178,6 +179,12 @@ impl Node {
                     .unwrap_or_else(|| options.state_dir.clone()),
             )),
         };
+        let mut teams = crate::teams::TeamsNotifiers::new(
+            options
+                .token_cache_dir
+                .clone()
+                .unwrap_or_else(|| options.state_dir.clone()),
+        );
         let mut runners = Vec::new();
         let mut statuses = Vec::new();
         for w in runnable {
@@ -221,8 +228,8 @@ impl Node {
                 source: config::source_rt(&values, source, src_storage)?,
                 sink: config::sink_rt(&values, sink, sink_storage)?,
                 command,
-                on_success: notify_rt(project, &options, &values, id, "on_success", &w.on_success)?,
-                on_failure: notify_rt(project, &options, &values, id, "on_failure", &w.on_failure)?,
+                on_success: notify_rt(project, &options, &mut teams, &values, id, "on_success", &w.on_success)?,
+                on_failure: notify_rt(project, &options, &mut teams, &values, id, "on_failure", &w.on_failure)?,
             };
             let runner = Runner::new(wf, coordinator.clone(), node_id.clone(), options.lease);
             statuses.push(runner.status.clone());
@@ -445,6 +452,7 @@ fn connection_of(
 fn notify_rt(
     project: &Project,
     options: &NodeOptions,
+    teams: &mut crate::teams::TeamsNotifiers,
     values: &StaticValues<'_>,
     id: &AssetId,
     field: &str,
@@ -456,12 +464,10 @@ fn notify_rt(
         .ok_or_else(|| Error::Config(format!("{id}: unknown service '{}'", n.service)))?;
     let notifier: Arc<dyn Notifier> = match options.notifiers.get(&n.service) {
         Some(x) => x.clone(),
-        None => {
-            if matches!(service.kind, ServiceKind::Teams { .. }) {
-                tracing::warn!(service = %n.service, "no Teams implementation given to the node: notifications go to the log");
-            }
-            Arc::new(LogNotifier::new(&n.service))
+        None if matches!(service.kind, ServiceKind::Teams { .. }) => {
+            teams.notifier(project, service, values)?
         }
+        None => Arc::new(LogNotifier::new(&n.service)),
     };
     Ok(Some(NotifyRt {
         service: n.service.clone(),
