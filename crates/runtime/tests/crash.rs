@@ -14,7 +14,7 @@ use graphlink_runtime::coordinator::{Coordinator, Filter, SqliteCoordinator, Sta
 use graphlink_runtime::{Node, NodeOptions, Project};
 use tokio_util::sync::CancellationToken;
 
-const FILES: usize = 200;
+const FILES: usize = 1000;
 const KILLS: usize = 20;
 
 const PROJECT: &str = r#"
