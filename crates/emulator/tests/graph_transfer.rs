@@ -5,7 +5,7 @@ mod graph_support;
 
 use futures::StreamExt;
 use graph_support::*;
-use graphlink_emulator::graph::quickxor::{quick_xor_base64, QuickXor};
+use graphlink_quickxorhash::QuickXorHash;
 use serde_json::{json, Value};
 
 const UNIT: usize = 327_680;
@@ -57,7 +57,7 @@ async fn downloads_redirect_to_preauthenticated_urls_with_ranges() {
         .expect(201);
     assert_eq!(
         item.body["file"]["hashes"]["quickXorHash"],
-        quick_xor_base64(&body)
+        QuickXorHash::hash_base64(&body)
     );
     assert_eq!(item.body["size"], 1000);
     let id = item.body["id"].as_str().unwrap();
@@ -227,7 +227,7 @@ async fn upload_session_enforces_every_rule() {
     assert_eq!(done.body["size"], total as u64);
     assert_eq!(
         done.body["file"]["hashes"]["quickXorHash"],
-        quick_xor_base64(&body)
+        QuickXorHash::hash_base64(&body)
     );
     assert_eq!(
         done.body["fileSystemInfo"]["lastModifiedDateTime"],
@@ -395,7 +395,7 @@ async fn a_large_upload_session_and_download_keep_memory_flat() {
     )
     .await;
     let before = rss_kib();
-    let mut hash = QuickXor::new();
+    let mut hash = QuickXorHash::new();
     let mut start = 0;
     let mut last = None;
     while start < TOTAL {
@@ -422,7 +422,7 @@ async fn a_large_upload_session_and_download_keep_memory_flat() {
         .await
         .unwrap();
     let mut stream = resp.bytes_stream();
-    let mut back = QuickXor::new();
+    let mut back = QuickXorHash::new();
     while let Some(chunk) = stream.next().await {
         back.update(&chunk.unwrap());
     }

@@ -28,7 +28,8 @@ mod items;
 mod ops;
 mod path;
 mod progress;
-pub mod quickxorhash;
+/// quickXorHash (the crate `graphlink-quickxorhash`, shared with the emulator).
+pub use graphlink_quickxorhash as quickxorhash;
 mod raw;
 mod request;
 mod site;

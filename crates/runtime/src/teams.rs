@@ -145,9 +145,9 @@ impl TeamsService {
         else {
             return Err(Error::Config(format!("{id} is not a Teams service")));
         };
-        let c = project.connection(connection).ok_or_else(|| {
-            Error::Config(format!("{id}: unknown connection '{connection}'"))
-        })?;
+        let c = project
+            .connection(connection)
+            .ok_or_else(|| Error::Config(format!("{id}: unknown connection '{connection}'")))?;
         let connection = ResolvedConnection::resolve(&project.dir, c, values)?;
         let r = |field: String, text: &str| crate::run::resolve_text(values, id, &field, text);
         let mut conversations = Vec::new();
@@ -318,8 +318,10 @@ impl TeamsNotifier {
         self.service.ensure_can_post()?;
         let target = self.service.target(conversation)?;
         let fail = |e: graphlink_graph::Error| {
-            self.service
-                .error(format!("conversation '{}' ({target}): {e}", conversation.trim()))
+            self.service.error(format!(
+                "conversation '{}' ({target}): {e}",
+                conversation.trim()
+            ))
         };
         let to = target.conversation(&self.teams).await.map_err(fail)?;
         self.teams.send(&to, content).await.map_err(fail)
@@ -462,7 +464,10 @@ async fn check_with(
     for (name, target) in &service.conversations {
         match target {
             Target::Channel { team, channel } => match teams.resolve_team(team).await {
-                Err(e) => out.push(problem(Some(&format!("channels.{name}.team")), e.to_string())),
+                Err(e) => out.push(problem(
+                    Some(&format!("channels.{name}.team")),
+                    e.to_string(),
+                )),
                 Ok(t) => {
                     if let Err(e) = teams.resolve_channel(&t.id, channel).await {
                         out.push(problem(
@@ -475,7 +480,10 @@ async fn check_with(
             Target::Chat { members } => {
                 for m in members {
                     if let Err(e) = teams.user(m).await {
-                        out.push(problem(Some(&format!("chats.{name}.members")), e.to_string()));
+                        out.push(problem(
+                            Some(&format!("chats.{name}.members")),
+                            e.to_string(),
+                        ));
                     }
                 }
             }

@@ -203,7 +203,10 @@ fn channel_bodies(posted: &Value, team: &str, channel: &str) -> Vec<String> {
 }
 
 fn body(m: &Value) -> String {
-    m["body"]["content"].as_str().unwrap_or_default().to_string()
+    m["body"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn notifier(project: &Project, service: &str, cache: &Path) -> TeamsNotifier {
@@ -293,8 +296,7 @@ async fn app_only_connections_are_refused_before_any_request() {
         let n = notifier(&project, "daemon-teams", &env.cache());
         let err = n.send("Ops Alerts", "hello").await.unwrap_err().to_string();
         assert!(
-            err.contains("daemon")
-                && err.contains(graphlink_graph::teams::APP_ONLY_POSTING_HINT),
+            err.contains("daemon") && err.contains(graphlink_graph::teams::APP_ONLY_POSTING_HINT),
             "{err}"
         );
         let requests: Value = env
@@ -345,10 +347,7 @@ async fn online_check_names_each_unresolvable_entry() {
 
         env.sign_in(&project).await;
         let problems = check_online(&project, "typos", None, None, &env.cache()).await;
-        let fields: Vec<&str> = problems
-            .iter()
-            .filter_map(|p| p.field.as_deref())
-            .collect();
+        let fields: Vec<&str> = problems.iter().filter_map(|p| p.field.as_deref()).collect();
         assert_eq!(
             fields,
             [
@@ -401,7 +400,10 @@ message = "Archived ${file.name} (${file.size} bytes) by ${workflow}"
         let mut options = NodeOptions::new(vec![], env.tmp.path().join("state"));
         options.token_cache_dir = Some(env.cache());
         let node = Node::new(&project, options).await.unwrap();
-        let report = node.run_until_idle(&CancellationToken::new()).await.unwrap();
+        let report = node
+            .run_until_idle(&CancellationToken::new())
+            .await
+            .unwrap();
         assert_eq!((report.done, report.failed), (2, 0), "{report:?}");
         let posted = env.posted().await;
         assert_eq!(

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use super::quickxor::QuickXor;
 use crate::web::GraphError;
+use graphlink_quickxorhash::QuickXorHash;
 
 /// A temporary file removed on drop unless [`TempFile::keep`] was called.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ pub fn io_error(what: &str, e: std::io::Error) -> GraphError {
 pub async fn stream_into(
     body: Body,
     file: tokio::fs::File,
-    hash: &mut QuickXor,
+    hash: &mut QuickXorHash,
     limit: Option<u64>,
 ) -> Result<u64, GraphError> {
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
@@ -84,12 +84,15 @@ pub async fn stream_into(
 }
 
 /// Streams the body into a new temporary file at `path`.
-pub async fn receive(body: Body, path: PathBuf) -> Result<(TempFile, u64, QuickXor), GraphError> {
+pub async fn receive(
+    body: Body,
+    path: PathBuf,
+) -> Result<(TempFile, u64, QuickXorHash), GraphError> {
     let temp = TempFile::new(path);
     let file = tokio::fs::File::create(temp.path())
         .await
         .map_err(|e| io_error("Creating a temporary file failed", e))?;
-    let mut hash = QuickXor::new();
+    let mut hash = QuickXorHash::new();
     let size = stream_into(body, file, &mut hash, None).await?;
     Ok((temp, size, hash))
 }

@@ -23,7 +23,6 @@ pub mod model;
 pub mod mutate;
 pub mod names;
 pub mod path;
-pub mod quickxor;
 pub mod render;
 pub mod seed;
 pub mod sites;

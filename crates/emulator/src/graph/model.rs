@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::ids::Millis;
-use super::quickxor::QuickXor;
+use graphlink_quickxorhash::QuickXorHash;
 
 /// Who created or changed something.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -263,7 +263,7 @@ pub struct UploadSession {
     /// Bytes received (contiguous from 0).
     pub received: u64,
     /// Hash of the bytes received.
-    pub hash: QuickXor,
+    pub hash: QuickXorHash,
     /// `fileSystemInfo` asked for at creation.
     pub fs_created: Option<Millis>,
     /// `fileSystemInfo` asked for at creation.

@@ -115,7 +115,7 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
         expires: ids::now_millis().saturating_add(lifetime.saturating_mul(1000)),
         total: None,
         received: 0,
-        hash: super::quickxor::QuickXor::new(),
+        hash: graphlink_quickxorhash::QuickXorHash::new(),
         fs_created: time_of("createdDateTime")?,
         fs_modified: time_of("lastModifiedDateTime")?,
         description: item

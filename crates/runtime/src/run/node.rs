@@ -228,8 +228,24 @@ impl Node {
                 source: config::source_rt(&values, source, src_storage)?,
                 sink: config::sink_rt(&values, sink, sink_storage)?,
                 command,
-                on_success: notify_rt(project, &options, &mut teams, &values, id, "on_success", &w.on_success)?,
-                on_failure: notify_rt(project, &options, &mut teams, &values, id, "on_failure", &w.on_failure)?,
+                on_success: notify_rt(
+                    project,
+                    &options,
+                    &mut teams,
+                    &values,
+                    id,
+                    "on_success",
+                    &w.on_success,
+                )?,
+                on_failure: notify_rt(
+                    project,
+                    &options,
+                    &mut teams,
+                    &values,
+                    id,
+                    "on_failure",
+                    &w.on_failure,
+                )?,
             };
             let runner = Runner::new(wf, coordinator.clone(), node_id.clone(), options.lease);
             statuses.push(runner.status.clone());

@@ -8,7 +8,10 @@
 //! 160-byte block (in 64-bit words, so it runs at memory speed) and applies the rotations once,
 //! when finishing.
 
+#![warn(missing_docs)]
+
 use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Bytes after which the rotation pattern repeats.
 const BLOCK: usize = 160;
@@ -125,6 +128,58 @@ impl QuickXorHash {
     }
 }
 
+/// Serialised as `{"buckets": base64 of the 160 folded bytes, "length": n}`, so an upload
+/// session can keep its running hash across restarts.
+impl Serialize for QuickXorHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buckets = [0u8; BLOCK];
+        for (chunk, lane) in buckets.chunks_exact_mut(8).zip(self.lanes) {
+            chunk.copy_from_slice(&lane.to_le_bytes());
+        }
+        State {
+            buckets: base64::engine::general_purpose::STANDARD.encode(buckets),
+            length: self.length,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for QuickXorHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let state = State::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(state.buckets)
+            .map_err(|e| serde::de::Error::custom(format!("quickXorHash state: {e}")))?;
+        if bytes.len() != BLOCK {
+            return Err(serde::de::Error::custom("quickXorHash state: wrong length"));
+        }
+        let mut lanes = [0u64; BLOCK / 8];
+        for (lane, chunk) in lanes.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            *lane = u64::from_le_bytes(word);
+        }
+        Ok(Self {
+            lanes,
+            length: state.length,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct State {
+    buckets: String,
+    length: u64,
+}
+
+impl PartialEq for QuickXorHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.lanes == other.lanes && self.length == other.length
+    }
+}
+
+impl Eq for QuickXorHash {}
+
 /// Whether two base64 QuickXorHash values are the same hash (compares the decoded bytes, so
 /// differences in padding or case of an otherwise equal encoding do not matter).
 pub fn same_hash(a: &str, b: &str) -> bool {
@@ -138,6 +193,18 @@ pub fn same_hash(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_survives_serialisation_mid_stream() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut h = QuickXorHash::new();
+        h.update(&data[..333]);
+        let text = serde_json::to_string(&h).unwrap();
+        let mut back: QuickXorHash = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, h);
+        back.update(&data[333..]);
+        assert_eq!(back.finish_base64(), QuickXorHash::hash_base64(&data));
+    }
 
     /// Straightforward bit-by-bit reference implementation of the definition.
     fn reference(data: &[u8]) -> String {
