@@ -43,6 +43,12 @@ pub enum Command {
     Project(ProjectCommand),
     /// Run a node: every workflow the roles allow, until SIGINT/SIGTERM.
     Run(RunArgs),
+    /// What a running (or the last) node is doing: per workflow state, files done/failed, next poll.
+    Status {
+        /// The node's state folder.
+        #[arg(long, default_value = ".graphlink-state", env = "GRAPHLINK_STATE_DIR")]
+        state_dir: PathBuf,
+    },
     /// Inspect and steer the access coordinator (file statuses) of a node.
     #[command(subcommand)]
     Coordinator(CoordinatorCommand),

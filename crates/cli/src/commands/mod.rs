@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Files(command) => files::run(command, Connection::resolve(conn)?, out).await,
         Command::Project(command) => project::project(command, conn, out).await,
         Command::Run(args) => project::run(args, conn, out).await,
+        Command::Status { state_dir } => project::status(&state_dir, out),
         Command::Coordinator(command) => project::coordinator(command, out).await,
         Command::Secret(command) => project::secret(command, conn, out).await,
         Command::Teams(command) => teams::run(command, conn, out).await,

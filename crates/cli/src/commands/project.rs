@@ -159,6 +159,56 @@ pub async fn run(args: RunArgs, conn: &ConnectionArgs, out: Output) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+/// `graphlink status`: the node's status file, as text or JSON.
+pub fn status(state_dir: &Path, out: Output) -> anyhow::Result<ExitCode> {
+    let path = state_dir.join("status.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {} (is a node running with --state-dir {}?)",
+            path.display(),
+            state_dir.display()
+        )
+    })?;
+    let status: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a node status file", path.display()))?;
+    out.result(&status, || {
+        let mut lines = vec![format!(
+            "node {} (roles: {})",
+            status["node_id"].as_str().unwrap_or("?"),
+            status["roles"]
+                .as_array()
+                .map(|r| r
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","))
+                .unwrap_or_default()
+        )];
+        for w in status["workflows"].as_array().into_iter().flatten() {
+            let state = &w["state"];
+            let detail = state["detail"]
+                .as_str()
+                .map(|d| format!(" {d}"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "  {:<24} {:<12}{detail}  done {}  failed {}  waiting {}  next poll {}{}",
+                w["name"].as_str().unwrap_or("?"),
+                state["state"].as_str().unwrap_or("?"),
+                w["files_done"],
+                w["files_failed"],
+                w["files_waiting"],
+                w["next_poll"].as_str().unwrap_or("-"),
+                w["last_error"]
+                    .as_str()
+                    .map(|e| format!("  last error: {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+        lines.join("\n")
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
 fn filter(f: &CoordinatorFilter) -> anyhow::Result<Filter> {
     let status = match &f.status {
         Some(s) => Some(Status::parse(s).with_context(|| {
