@@ -104,14 +104,21 @@ impl Emulator {
             )
             .await
             .map_err(|e| Error::Crypto(format!("loading the TLS certificate: {e}")))?;
-            let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+            // TCP_NODELAY: small responses must not wait for the client's delayed ACK.
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle.clone());
             (
                 tokio::spawn(server.serve(make)),
                 Some(files.ca_cert),
                 "https",
             )
         } else {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let server = axum_server::from_tcp(listener)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new())
+                .handle(handle.clone());
             (tokio::spawn(server.serve(make)), None, "http")
         };
         let host = if local.ip().is_unspecified() {
