@@ -69,7 +69,11 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ProjectCommand {
     /// Report every problem of the project at once, with file, line, asset and field.
-    Validate,
+    Validate {
+        /// Also resolve every Teams channel and chat against the tenant (needs a sign-in).
+        #[arg(long)]
+        online: bool,
+    },
     /// Show where an asset (`NAME` or `KIND:NAME`) is used, following chains.
     Usage {
         /// The asset.

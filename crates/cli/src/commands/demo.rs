@@ -38,6 +38,29 @@ const PROJECT_FILES: [(&str, &str); 4] = [
     ),
 ];
 
+/// Added by the demo: Adele's device-flow connection and the Teams service the summary goes to
+/// (Teams accepts posts only from a signed-in user).
+const TEAMS_FILE: &str = r#"
+[connection.contoso-user]
+description = "Adele, signed in with the device flow (Teams posts as a user)"
+cloud = "custom"
+authority_host = "${env:GRAPHLINK_DEMO_URL}"
+graph_url = "${env:GRAPHLINK_DEMO_URL}"
+tenant = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e"
+client_id = "33333333-3333-4333-8333-333333333333"
+credential = "device-flow"
+scopes = ["User.Read", "ChannelMessage.Send", "Team.ReadBasic.All", "Channel.ReadBasic.All"]
+ca_certificate = "${env:GRAPHLINK_DEMO_CA}"
+
+[service.teams]
+description = "The Finance team's alerts channel"
+type = "teams"
+connection = "contoso-user"
+[service.teams.channels."Finance alerts"]
+team = "Finance"
+channel = "Ops Alerts"
+"#;
+
 /// Sample invoices: (name, size in bytes). One is not an invoice and stays in the inbox.
 const SAMPLES: [(&str, usize); 9] = [
     ("INV-2026-0001 Contoso.pdf", 48_213),
@@ -66,8 +89,11 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
     };
 
     say("graphlink demo: SharePoint inbox -> OneDrive archive, on the embedded emulator\n".into());
+    let mut seed = graphlink_emulator::Seed::default();
+    seed.settings.device_code_interval_secs = 1;
     let emu = Emulator::start(EmulatorOptions {
         data_dir: Some(work.join("emulator")),
+        seed,
         ..EmulatorOptions::default()
     })
     .await?;
@@ -90,6 +116,7 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
     for (name, text) in PROJECT_FILES {
         std::fs::write(project_dir.join(name), text)?;
     }
+    std::fs::write(project_dir.join("teams.toml"), TEAMS_FILE)?;
     let project = Project::load(&project_dir)?;
     let problems = graphlink_runtime::validate(&project);
     anyhow::ensure!(
@@ -143,6 +170,8 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         SAMPLES.len()
     ));
 
+    sign_in_adele(&emu, &conn_args).await?;
+    say("   Adele signed in for Teams with the device flow (the demo approves the code on the emulator's page)".into());
     let options =
         crate::commands::project::node_options(Vec::new(), &work.join("state"), &conn_args);
     let node = Node::new(&project, options).await?;
@@ -159,6 +188,7 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         .drive(&DriveRef::User("adele@contoso.onmicrosoft.com".into()))
         .await?;
     let archived = tree(&archive_drive, "Archive").await?;
+    let post = post_summary(&project, &conn_args, report.done, report.failed, &archived).await?;
     let requests = counters(&emu).await.unwrap_or_default();
     let summary = json!({
         "done": report.done,
@@ -169,6 +199,8 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         "graph_requests": requests["total"],
         "seconds": started.elapsed().as_secs_f64(),
         "emulator": emu.base_url(),
+        "teams_message": {"id": post.id, "webUrl": post.web_url},
+        "teams_page": format!("{}/_emulator/ui/teams", emu.base_url()),
     });
     out.result(&summary, || {
         let mut text = format!(
@@ -186,6 +218,11 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         text.push_str(&format!(
             "\n   left in the inbox (not matching the filter): {}\n",
             left.join(", ")
+        ));
+        text.push_str(&format!(
+            "\n6. summary posted to Teams, Finance > Ops Alerts (message {}): see {}/_emulator/ui/teams\n",
+            post.id,
+            emu.base_url()
         ));
         text.push_str(&format!(
             "\n   {} Graph requests, {:.1} s in all. Every file was hash-verified after upload.",
@@ -210,6 +247,65 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the demo did not archive every invoice: {summary}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Signs Adele in for the Teams connection: the device flow, with the code approved on the
+/// emulator's device login page the way a person would (a form POST).
+async fn sign_in_adele(emu: &RunningEmulator, args: &ConnectionArgs) -> anyhow::Result<()> {
+    let mut args = args.clone();
+    args.connection = Some("contoso-user".into());
+    let conn = crate::connection::Connection::resolve(&args)?;
+    let page = format!("{}/devicelogin", emu.base_url());
+    let http = conn.http.clone();
+    let cancel = CancellationToken::new();
+    graphlink_identity::device_login(
+        &conn.config,
+        conn.http.clone(),
+        conn.sender.clone(),
+        &conn.cache_dir,
+        |prompt| {
+            let form = [
+                ("user_code", prompt.user_code.clone()),
+                ("upn", "adele@contoso.onmicrosoft.com".to_string()),
+                ("decision", "approve".to_string()),
+            ];
+            let (http, page) = (http.clone(), page.clone());
+            tokio::spawn(async move {
+                if let Err(e) = http.post(page).form(&form).send().await {
+                    tracing::warn!(error = %graphlink_http::describe_transport_error(&e), "approving the demo's device code");
+                }
+            });
+        },
+        &cancel,
+    )
+    .await
+    .context("signing Adele in for Teams")?;
+    Ok(())
+}
+
+/// Posts the run's summary to the "Finance alerts" conversation of the project's Teams service.
+async fn post_summary(
+    project: &Project,
+    args: &ConnectionArgs,
+    done: usize,
+    failed: usize,
+    archived: &[String],
+) -> anyhow::Result<graphlink_graph::teams::ChatMessage> {
+    use graphlink_runtime::teams::{content_of, TeamsNotifier, TeamsService};
+    let service = TeamsService::resolve(project, "teams", None, None)?;
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .context("the demo sets a cache folder")?;
+    let notifier = TeamsNotifier::connect(service, &cache_dir)?;
+    let items: String = archived
+        .iter()
+        .map(|p| format!("<li>{}</li>", graphlink_graph::teams::escape_html(p)))
+        .collect();
+    let html = format!(
+        "<p><b>Invoice archive run</b>: {done} archived, {failed} failed.</p><ul>{items}</ul>"
+    );
+    Ok(notifier.post("Finance alerts", &content_of(&html)).await?)
 }
 
 /// Deterministic sample content.

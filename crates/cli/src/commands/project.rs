@@ -32,15 +32,35 @@ pub async fn project(
     let dir = project_dir(conn);
     let project = load(&dir)?;
     match command {
-        ProjectCommand::Validate => {
+        ProjectCommand::Validate { online } => {
             let env = |k: &str| std::env::var(k).ok();
-            let problems = graphlink_runtime::validate_with(
+            let mut problems = graphlink_runtime::validate_with(
                 &project,
                 &ValidateOptions {
                     stage: conn.stage.as_deref(),
                     env: &env,
                 },
             );
+            if online {
+                let cache_dir = conn
+                    .cache_dir
+                    .clone()
+                    .or_else(|| dirs::cache_dir().map(|d| d.join("graphlink")))
+                    .unwrap_or_else(|| PathBuf::from(".graphlink-cache"));
+                for p in graphlink_runtime::teams::check_all_online(
+                    &project,
+                    conn.stage.as_deref(),
+                    conn.secret_key.as_deref(),
+                    &cache_dir,
+                )
+                .await
+                {
+                    // App-only connections are already reported offline; keep one line each.
+                    if !problems.iter().any(|q| q.to_string() == p.to_string()) {
+                        problems.push(p);
+                    }
+                }
+            }
             if out.json {
                 for p in &problems {
                     println!("{}", json!({"problem": p.to_string()}));
