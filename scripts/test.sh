@@ -2,10 +2,15 @@
 # The test command of README.md: installs what the tests need on a fresh machine, then runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p target
 
 # Microsoft's own Python clients (MSAL, the Graph SDK), run unmodified against the emulator.
-python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/python/requirements.txt
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# Benchmark smoke run (quick sizes; the figures are reported, never asserted).
+cargo run --quiet -p graphlink-bench -- --quick --json target/bench-quick.jsonl
+
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
