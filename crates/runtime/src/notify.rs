@@ -20,8 +20,8 @@ pub trait Notifier: Send + Sync + fmt::Debug {
     async fn send(&self, conversation: &str, content: &str) -> Result<SentMessage>;
 }
 
-/// Writes messages to the log (`type = "log"` services, and Teams services when the node runs
-/// without a Teams implementation).
+/// Writes messages to the log (`type = "log"` services; Teams services get a
+/// [`crate::teams::TeamsNotifier`]).
 #[derive(Debug, Clone)]
 pub struct LogNotifier {
     service: String,
