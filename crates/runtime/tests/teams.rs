@@ -139,35 +139,20 @@ members = ["nobody@contoso.onmicrosoft.com"]
         Project::load(self.project_dir()).unwrap()
     }
 
-    /// Signs Adele in for connection `adele` through the device flow, approving the code with
-    /// a form POST to the emulator's device login page as a browser would.
+    /// Signs Adele in for connection `adele` through the device flow; the emulator approves
+    /// the code as its device login page would.
     async fn sign_in(&self, project: &Project) {
         let conn = graphlink_runtime::resolve_connection(project, "adele", None, None).unwrap();
-        let http = self.http.clone();
+        let emulator = self.emu.state().clone();
         graphlink_identity::device_login(
             &conn.identity_config().unwrap(),
             self.http.clone(),
             Sender::default(),
             &self.cache(),
             move |p: &DeviceCodePrompt| {
-                let (uri, code, http) = (
-                    p.verification_uri.clone(),
-                    p.user_code.clone(),
-                    http.clone(),
-                );
-                tokio::spawn(async move {
-                    let r = http
-                        .post(uri)
-                        .form(&[
-                            ("user_code", code.as_str()),
-                            ("upn", ADELE),
-                            ("decision", "approve"),
-                        ])
-                        .send()
-                        .await
-                        .expect("device login page");
-                    assert!(r.status().is_success());
-                });
+                emulator
+                    .decide_device_code(&p.user_code, ADELE, true)
+                    .expect("device code approved");
             },
             &CancellationToken::new(),
         )

@@ -171,7 +171,7 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
     ));
 
     sign_in_adele(&emu, &conn_args).await?;
-    say("   Adele signed in for Teams with the device flow (the demo approves the code on the emulator's page)".into());
+    say("   Adele signed in for Teams with the device flow (the emulator approves the code, as its page would)".into());
     let options =
         crate::commands::project::node_options(Vec::new(), &work.join("state"), &conn_args);
     let node = Node::new(&project, options).await?;
@@ -249,37 +249,37 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Signs Adele in for the Teams connection: the device flow, with the code approved on the
-/// emulator's device login page the way a person would (a form POST).
+/// Signs Adele in for the Teams connection with the device flow; the embedded emulator approves
+/// the code as its device login page would when a person clicks "Approve".
 async fn sign_in_adele(emu: &RunningEmulator, args: &ConnectionArgs) -> anyhow::Result<()> {
     let mut args = args.clone();
     args.connection = Some("contoso-user".into());
     let conn = crate::connection::Connection::resolve(&args)?;
-    let page = format!("{}/devicelogin", emu.base_url());
-    let http = conn.http.clone();
+    let emulator = emu.state().clone();
     let cancel = CancellationToken::new();
-    graphlink_identity::device_login(
+    let mut refused = None;
+    let signed_in = graphlink_identity::device_login(
         &conn.config,
         conn.http.clone(),
         conn.sender.clone(),
         &conn.cache_dir,
         |prompt| {
-            let form = [
-                ("user_code", prompt.user_code.clone()),
-                ("upn", "adele@contoso.onmicrosoft.com".to_string()),
-                ("decision", "approve".to_string()),
-            ];
-            let (http, page) = (http.clone(), page.clone());
-            tokio::spawn(async move {
-                if let Err(e) = http.post(page).form(&form).send().await {
-                    tracing::warn!(error = %graphlink_http::describe_transport_error(&e), "approving the demo's device code");
-                }
-            });
+            if let Err(e) = emulator.decide_device_code(
+                &prompt.user_code,
+                "adele@contoso.onmicrosoft.com",
+                true,
+            ) {
+                refused = Some(e);
+                cancel.cancel();
+            }
         },
         &cancel,
     )
-    .await
-    .context("signing Adele in for Teams")?;
+    .await;
+    if let Some(why) = refused {
+        anyhow::bail!("the emulator refused the demo's device code: {why}");
+    }
+    signed_in.context("signing Adele in for Teams")?;
     Ok(())
 }
 

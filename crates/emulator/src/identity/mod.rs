@@ -161,3 +161,20 @@ async fn userinfo(
         .into_response(),
     }
 }
+
+impl AppState {
+    /// Approves (or declines) a pending device code as user `upn`, exactly as the device login
+    /// page does, without HTTP: for the demo and for tests that need a signed-in user but do
+    /// not test the page itself.
+    pub fn decide_device_code(
+        &self,
+        user_code: &str,
+        upn: &str,
+        approve: bool,
+    ) -> Result<(), String> {
+        let decision = if approve { "approve" } else { "decline" };
+        login_page::decide(self, Some(user_code), Some(upn), Some(decision))
+            .map(|_| ())
+            .map_err(|refusal| refusal.message())
+    }
+}

@@ -108,31 +108,16 @@ impl Env {
             credential: ConnectionCredential::DeviceFlow,
         };
         let sender = Self::sender();
-        let http = self.http.clone();
+        let emulator = self.emu.state().clone();
         device_login(
             &config,
             self.http.clone(),
             sender.clone(),
             self.cache.path(),
             move |p: &DeviceCodePrompt| {
-                let (uri, code, http) = (
-                    p.verification_uri.clone(),
-                    p.user_code.clone(),
-                    http.clone(),
-                );
-                tokio::spawn(async move {
-                    let r = http
-                        .post(uri)
-                        .form(&[
-                            ("user_code", code.as_str()),
-                            ("upn", upn),
-                            ("decision", "approve"),
-                        ])
-                        .send()
-                        .await
-                        .expect("device login page");
-                    assert!(r.status().is_success());
-                });
+                emulator
+                    .decide_device_code(&p.user_code, upn, true)
+                    .expect("device code approved");
             },
             &CancellationToken::new(),
         )
