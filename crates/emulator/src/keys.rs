@@ -1,5 +1,6 @@
 //! The emulator's token-signing key: RS256 access and id tokens, their verification, and JWKS.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -78,6 +79,10 @@ pub enum TokenRejection {
     Invalid(String),
 }
 
+/// Signatures verified before are remembered (by the token's SHA-256) up to this many tokens;
+/// the set is emptied when full.
+const VERIFIED_LIMIT: usize = 4096;
+
 /// The RSA key that signs every token.
 pub struct SigningKey {
     encoding: EncodingKey,
@@ -85,6 +90,10 @@ pub struct SigningKey {
     kid: String,
     n: String,
     e: String,
+    /// Digests of tokens whose signature was verified: a client sends the same token with
+    /// thousands of requests, and the RSA check is the costliest part of serving a small one.
+    /// Lifetime and audience are still checked on every request.
+    verified: parking_lot::Mutex<HashSet<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -131,6 +140,7 @@ impl SigningKey {
             kid,
             n,
             e,
+            verified: parking_lot::Mutex::new(HashSet::new()),
         })
     }
 
@@ -159,8 +169,22 @@ impl SigningKey {
         validation.leeway = 0;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "aud"]);
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let known = self.verified.lock().contains(&digest);
+        if known {
+            validation.insecure_disable_signature_validation();
+        }
         jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
-            .map(|data| data.claims)
+            .map(|data| {
+                if !known {
+                    let mut verified = self.verified.lock();
+                    if verified.len() >= VERIFIED_LIMIT {
+                        verified.clear();
+                    }
+                    verified.insert(digest);
+                }
+                data.claims
+            })
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature
                 | jsonwebtoken::errors::ErrorKind::ImmatureSignature => TokenRejection::Expired,
@@ -187,4 +211,68 @@ impl SigningKey {
 /// Generates a 2048-bit RSA key.
 pub fn generate_rsa_key() -> Result<RsaPrivateKey, Error> {
     RsaPrivateKey::new(&mut rand::thread_rng(), 2048).map_err(|e| Error::Crypto(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp_in: i64) -> AccessClaims {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        AccessClaims {
+            aud: "https://graph.microsoft.com".into(),
+            iss: "https://sts.windows.net/t/".into(),
+            tid: "t".into(),
+            appid: "a".into(),
+            roles: vec!["Files.ReadWrite.All".into()],
+            scp: None,
+            oid: "o".into(),
+            upn: None,
+            name: None,
+            sub: "s".into(),
+            ver: "1.0".into(),
+            iat: now - 10,
+            nbf: now - 10,
+            exp: now + exp_in,
+            uti: String::new(),
+        }
+    }
+
+    #[test]
+    fn remembered_signatures_still_check_audience_and_tampering() {
+        let key = SigningKey::from_key(&generate_rsa_key().unwrap()).unwrap();
+        let graph = vec!["https://graph.microsoft.com".to_string()];
+        let token = key.sign(&claims(3600)).unwrap();
+        for _ in 0..2 {
+            assert_eq!(key.verify_access_token(&token, &graph).unwrap().appid, "a");
+        }
+        // Known token, other audience: refused although its signature was remembered.
+        let other = vec!["api://other".to_string()];
+        assert!(matches!(
+            key.verify_access_token(&token, &other),
+            Err(TokenRejection::Invalid(_))
+        ));
+        // Same header and signature, other claims: a new digest, so the signature is checked.
+        let mut forged = claims(3600);
+        forged.roles = vec!["Sites.FullControl.All".into()];
+        let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        let parts: Vec<&str> = token.split('.').collect();
+        let tampered = format!("{}.{forged_payload}.{}", parts[0], parts[2]);
+        assert!(matches!(
+            key.verify_access_token(&tampered, &graph),
+            Err(TokenRejection::Invalid(_))
+        ));
+        // An expired token is refused even when its signature was verified before.
+        let expired = key.sign(&claims(-5)).unwrap();
+        key.verified
+            .lock()
+            .insert(Sha256::digest(expired.as_bytes()).into());
+        assert!(matches!(
+            key.verify_access_token(&expired, &graph),
+            Err(TokenRejection::Expired)
+        ));
+    }
 }

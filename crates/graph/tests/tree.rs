@@ -120,3 +120,55 @@ async fn a_folder_of_many_files_round_trips_under_throttling_and_cut_connections
     env.clear_faults().await;
     assert_eq!(read_tree(dest.path()), expected);
 }
+
+/// A folder download uses the links its listing carried: one request per file, and `/content`
+/// only for a link that no longer works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_download_takes_one_request_per_file() {
+    const N: usize = 24;
+    let env = start().await;
+    let drive = guard("drive", env.adele()).await;
+    let src = tempfile::tempdir().unwrap();
+    let expected = write_tree(src.path(), N);
+    let options = TreeOptions::default();
+    let report = guard(
+        "upload",
+        drive.upload_dir(src.path(), "/links", &options, &graphlink_graph::NoProgress),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.files, N as u64);
+    // Two links refused as expired: those two files ask /content for a fresh one.
+    env.faults(json!({
+        "path": "^/_download/",
+        "sequence": [
+            {"kind": "status", "status": 401, "code": "unauthenticated"},
+            {"kind": "status", "status": 401, "code": "unauthenticated"},
+            "pass"
+        ]
+    }))
+    .await;
+    let (downloads, contents) = (
+        env.matching("GET", "^/_download/").await,
+        env.matching("GET", "/content").await,
+    );
+    let dest = tempfile::tempdir().unwrap();
+    let report = guard(
+        "download",
+        drive.download_dir(
+            &ItemRef::path("/links"),
+            dest.path(),
+            &options,
+            &graphlink_graph::NoProgress,
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(read_tree(dest.path()), expected);
+    assert_eq!(
+        env.matching("GET", "^/_download/").await - downloads,
+        N as u64 + 2
+    );
+    assert_eq!(env.matching("GET", "/content").await - contents, 2);
+}

@@ -138,6 +138,10 @@ impl Sender {
     /// Runs `attempt` until it yields a final outcome. `attempt` builds and sends one request
     /// (it is called again for every retry, so bodies are rebuilt). Before each attempt the
     /// connection-wide pause is awaited; a throttled answer extends that pause for everyone.
+    /// After a pause the first attempt let through is the gate's probe (see
+    /// [`crate::Pass`]): its outcome decides whether the other requests go or keep waiting. A
+    /// final answer (success or error), a retry for another reason, a transport failure or a
+    /// cancelled call all open the gate; only a throttled answer keeps it shut.
     pub async fn send<F, Fut>(
         &self,
         idempotency: Idempotency,
@@ -149,7 +153,8 @@ impl Sender {
     {
         let mut retry = 0u32;
         loop {
-            self.gate.wait().await;
+            // Emits the `graphlink_http::send` TRACE event when it lets this attempt through.
+            let pass = self.gate.wait().await;
             let outcome = attempt(retry).await;
             let decision = match &outcome {
                 Ok(resp) => {
@@ -159,8 +164,13 @@ impl Sender {
                 Err(err) => self.policy.decide_error(err, retry, idempotency),
             };
             match decision {
+                // Dropping the pass reports "not throttled": after a pause, the gate opens.
                 RetryDecision::Final => return outcome,
                 RetryDecision::Throttled(delay) => {
+                    // Pause first, so that nothing is let through once the answer is in hand;
+                    // then log; then extend the pause to `delay` after the log's instant, so
+                    // that a reader of the log sees the whole wait within [event, event + delay).
+                    pass.throttled(delay);
                     tracing::warn!(
                         status = outcome.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
                         delay_ms = delay.as_millis() as u64,
@@ -169,6 +179,7 @@ impl Sender {
                     self.gate.pause_for(delay);
                 }
                 RetryDecision::Backoff(delay) => {
+                    drop(pass);
                     match &outcome {
                         Ok(resp) => tracing::warn!(
                             status = resp.status().as_u16(),
@@ -283,6 +294,61 @@ mod tests {
             p.decide_status(s(429), &h, p.max_retries, Idempotent),
             RetryDecision::Final
         );
+    }
+
+    /// Three calls of `send` on a paused connection; `answers` gives the status of each attempt
+    /// in the order they are made. Returns the instant (seconds after the start) of each attempt.
+    async fn three_sends_after_a_pause(answers: &'static [u16]) -> Vec<f64> {
+        use std::sync::{Arc, Mutex};
+        let sender = Sender::new(RetryPolicy::default(), PauseGate::new());
+        sender.gate.pause_for(Duration::from_secs(1));
+        let start = tokio::time::Instant::now();
+        let attempts = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let sender = sender.clone();
+                let attempts = attempts.clone();
+                tokio::spawn(async move {
+                    sender
+                        .send(Idempotency::Idempotent, |_| {
+                            let mut attempts = attempts.lock().unwrap();
+                            attempts.push(start.elapsed().as_secs_f64());
+                            let status = answers.get(attempts.len() - 1).copied().unwrap_or(200);
+                            let mut answer = axum::http::Response::builder().status(status);
+                            if status == 429 {
+                                answer = answer.header(RETRY_AFTER, "1");
+                            }
+                            let answer = reqwest::Response::from(answer.body("").unwrap());
+                            async move { Ok(answer) }
+                        })
+                        .await
+                        .unwrap()
+                        .status()
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), StatusCode::OK);
+        }
+        let attempts = attempts.lock().unwrap().clone();
+        attempts
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_probe_holds_back_the_other_requests() {
+        // The probe at 1 s is throttled again: nobody else is sent until the next probe at 2 s,
+        // whose success releases the other two.
+        let attempts = three_sends_after_a_pause(&[429, 200]).await;
+        assert_eq!(attempts, [1.0, 2.0, 2.0, 2.0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_retried_for_another_reason_opens_the_gate() {
+        // The probe gets a 500 (backoff, this request only): the others go at once.
+        let attempts = three_sends_after_a_pause(&[500]).await;
+        assert_eq!(&attempts[..3], [1.0, 1.0, 1.0]);
+        assert_eq!(attempts.len(), 4);
+        assert!(attempts[3] > 1.0 && attempts[3] <= 1.25, "{attempts:?}");
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn figures(ctx: &Ctx, b: &Best) -> Vec<Figure> {
             s(Transfer::RawDownload),
             "MB/s",
             format!(
-                "{size_mib:.0} MiB file, best of {rounds}; client: download_to_file (metadata, /content 302, download URL, quickXorHash check), {} requests; baseline: one streaming GET to a file",
+                "{size_mib:.0} MiB file, best of {rounds}; client: download_to_file (metadata with its download link, then that link, quickXorHash check), {} requests; baseline: one streaming GET to a file",
                 b.download_requests
             ),
         )

@@ -129,7 +129,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
             rate(count, down),
             rate(count, base_down),
             "files/s",
-            format!("client: download_dir (listing + /content 302 + download URL, hash checked); baseline: one GET per file, concurrency {concurrency}"),
+            format!("client: download_dir (listing, then each file from the download link its listing carried, hash checked); baseline: one GET per file, concurrency {concurrency}"),
         )
         .target(Target::RatioAtLeast(0.8)),
         Figure::compared(

@@ -83,12 +83,34 @@ pub async fn stream_into(
     Ok(total)
 }
 
-/// Streams the body into a new temporary file at `path`.
+/// Bodies announced at most this long are read into memory and written with one blocking call
+/// (small uploads are dominated by the number of file-system round trips, not by bytes).
+const IN_MEMORY_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// Streams the body into a new temporary file at `path`. `announced` is the request's
+/// `Content-Length`, when it had one.
 pub async fn receive(
     body: Body,
     path: PathBuf,
+    announced: Option<u64>,
 ) -> Result<(TempFile, u64, QuickXorHash), GraphError> {
     let temp = TempFile::new(path);
+    if let Some(len) = announced.filter(|l| *l <= IN_MEMORY_LIMIT) {
+        let bytes = axum::body::to_bytes(body, len as usize)
+            .await
+            .map_err(|e| {
+                GraphError::bad_request(format!("The request body could not be read: {e}"))
+            })?;
+        let mut hash = QuickXorHash::new();
+        hash.update(&bytes);
+        let size = bytes.len() as u64;
+        let target = temp.path().to_path_buf();
+        tokio::task::spawn_blocking(move || std::fs::write(target, &bytes))
+            .await
+            .map_err(|e| io_error("Writing the content failed", std::io::Error::other(e)))?
+            .map_err(|e| io_error("Writing the content failed", e))?;
+        return Ok((temp, size, hash));
+    }
     let file = tokio::fs::File::create(temp.path())
         .await
         .map_err(|e| io_error("Creating a temporary file failed", e))?;

@@ -259,15 +259,15 @@ pub async fn put(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) -> Ou
             }
         }
     }
-    if let Some(len) = ctx
+    let announced = ctx
         .headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = announced {
         mutate::check_quota(&ctx.graph().read(), &drive_id, len, ctx.quota())?;
     }
-    let (mut temp, size, hash) = body::receive(body, ctx.graph().temp_path()).await?;
+    let (mut temp, size, hash) = body::receive(body, ctx.graph().temp_path(), announced).await?;
     let who = ctx.caller.identity();
     let committed = {
         let mut store = ctx.graph().write();

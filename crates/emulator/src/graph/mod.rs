@@ -173,8 +173,19 @@ impl GraphState {
 
     /// Removes content blobs no longer referenced.
     pub fn remove_blobs(&self, blobs: Vec<String>) {
-        for b in blobs {
-            let _ = std::fs::remove_file(self.blob_path(&b));
+        if blobs.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = blobs.iter().map(|b| self.blob_path(b)).collect();
+        let remove = move || {
+            for p in paths {
+                let _ = std::fs::remove_file(p);
+            }
+        };
+        // Freeing a large file can take a while: not on the thread that answers requests.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(remove)),
+            Err(_) => remove(),
         }
     }
 

@@ -1,5 +1,5 @@
-//! Downloads: `/content` → 302 → the pre-authenticated URL (no `Authorization`), streamed to a
-//! writer, resumed with `Range` after a broken connection, re-asked when the URL expires, and
+//! Downloads: the item's own download link, or `/content` → 302 → the pre-authenticated URL
+//! (no `Authorization`), streamed to a writer, resumed with `Range` after a broken connection, re-asked when the URL expires, and
 //! checked against the item's size and quickXorHash.
 
 use std::path::{Path, PathBuf};
@@ -105,7 +105,9 @@ impl DriveClient {
             offset: 0,
             what: what.clone(),
         };
-        let mut url: Option<String> = None;
+        // A link that came with the item (listings and item reads carry one) saves asking
+        // `/content`; if it has expired, `/content` is asked as for any refused link.
+        let mut url: Option<String> = meta.download_url.as_ref().map(|u| u.expose().to_string());
         let (mut refreshes, mut failures, mut last_failure_at) = (0u32, 0u32, None::<u64>);
         loop {
             // 1. A response carrying content, and where its body starts.

@@ -1,5 +1,8 @@
 //! Where upload bytes come from: a seekable reader (files: any resume possible) or a plain
-//! stream (resume only within the fragment in memory). Hashes every byte once, in order.
+//! stream (resume only within the fragments in memory). Hashes every byte once, in order.
+//!
+//! Two fragments are held at most: the one being sent (kept to resend without re-reading) and
+//! the next one, read ahead while the first is on the wire.
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
@@ -25,9 +28,13 @@ pub(crate) struct Source<'a> {
     /// Bytes `[0, hashed)` went through the hasher.
     hashed: u64,
     hasher: QuickXorHash,
-    /// The last fragment read, starting at `buffer_start` (kept to resend without re-reading).
+    /// The last fragment handed out, starting at `buffer_start` (kept to resend without
+    /// re-reading).
     buffer: Bytes,
     buffer_start: u64,
+    /// The fragment read ahead, starting at `ahead_start`.
+    ahead: Bytes,
+    ahead_start: u64,
     /// What the source is, for messages.
     what: String,
 }
@@ -56,6 +63,8 @@ impl<'a> Source<'a> {
             hasher: QuickXorHash::new(),
             buffer: Bytes::new(),
             buffer_start: 0,
+            ahead: Bytes::new(),
+            ahead_start: 0,
             what,
         }
     }
@@ -67,12 +76,72 @@ impl<'a> Source<'a> {
 
     /// Bytes `[start, start + len)`.
     pub(crate) async fn fragment(&mut self, start: u64, len: u64) -> Result<Bytes> {
-        let buffered_end = self.buffer_start + self.buffer.len() as u64;
-        if start >= self.buffer_start && start + len <= buffered_end {
-            let from = (start - self.buffer_start) as usize;
-            return Ok(self.buffer.slice(from..from + len as usize));
+        if let Some(bytes) = slice_of(&self.buffer, self.buffer_start, start, len) {
+            return Ok(bytes);
         }
+        if let Some(bytes) = slice_of(&self.ahead, self.ahead_start, start, len) {
+            self.buffer = std::mem::take(&mut self.ahead);
+            self.buffer_start = self.ahead_start;
+            return Ok(bytes);
+        }
+        if let Some(bytes) = self.spanning(start, len) {
+            // A resume from inside the fragment sent: the rest of it plus the start of the one
+            // read ahead (a stream cannot read them again).
+            self.buffer = bytes.clone();
+            self.buffer_start = start;
+            return Ok(bytes);
+        }
+        self.ahead = Bytes::new();
         self.buffer = Bytes::new();
+        self.buffer = self.read(start, len).await?;
+        self.buffer_start = start;
+        Ok(self.buffer.clone())
+    }
+
+    /// Reads `[start, start + len)` ahead of need (while the fragment before it is being sent),
+    /// so that the next [`Source::fragment`] finds it in memory. A failure is not reported here:
+    /// the next `fragment` call reads again and reports it.
+    pub(crate) async fn read_ahead(&mut self, start: u64, len: u64) {
+        if len == 0
+            || slice_of(&self.buffer, self.buffer_start, start, len).is_some()
+            || slice_of(&self.ahead, self.ahead_start, start, len).is_some()
+        {
+            return;
+        }
+        self.ahead = Bytes::new();
+        match self.read(start, len).await {
+            Ok(bytes) => {
+                self.ahead = bytes;
+                self.ahead_start = start;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "reading ahead failed: the next fragment reads again")
+            }
+        }
+    }
+
+    /// `[start, start + len)` when it begins in the held fragment and ends in the one read
+    /// ahead right after it.
+    fn spanning(&self, start: u64, len: u64) -> Option<Bytes> {
+        let buffer_end = self.buffer_start + self.buffer.len() as u64;
+        let ahead_end = self.ahead_start + self.ahead.len() as u64;
+        let contiguous =
+            !self.buffer.is_empty() && !self.ahead.is_empty() && self.ahead_start == buffer_end;
+        if !contiguous
+            || start < self.buffer_start
+            || start >= buffer_end
+            || start + len > ahead_end
+        {
+            return None;
+        }
+        let mut out = BytesMut::with_capacity(len as usize);
+        out.extend_from_slice(&self.buffer[(start - self.buffer_start) as usize..]);
+        out.extend_from_slice(&self.ahead[..(start + len - buffer_end) as usize]);
+        Some(out.freeze())
+    }
+
+    /// Reads `[start, start + len)` from the reader, hashing what was not hashed yet.
+    async fn read(&mut self, start: u64, len: u64) -> Result<Bytes> {
         if start > self.hashed {
             // Graph skips ahead of what we sent (it had bytes from an earlier attempt): read the
             // gap anyway so the hash covers the whole file.
@@ -80,13 +149,10 @@ impl<'a> Source<'a> {
             self.discard(start - self.hashed).await?;
         }
         self.position(start).await?;
-        let mut buf = BytesMut::zeroed(len as usize);
-        self.read_exact(&mut buf).await?;
+        let buf = self.read_new(len as usize).await?;
         self.absorb(start, &buf);
         self.pos = start + len;
-        self.buffer = buf.freeze();
-        self.buffer_start = start;
-        Ok(self.buffer.clone())
+        Ok(buf.freeze())
     }
 
     /// The whole content (small files).
@@ -133,19 +199,43 @@ impl<'a> Source<'a> {
 
     async fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
         let result = match &mut self.reader {
-            Reader::Seekable(r) => r.read_exact(buf).await,
-            Reader::Stream(r) => r.read_exact(buf).await,
+            Reader::Seekable(r) => r.read_exact(buf).await.map(drop),
+            Reader::Stream(r) => r.read_exact(buf).await.map(drop),
         };
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(Error::invalid(
+        result.map_err(|e| self.read_failed(e))
+    }
+
+    /// Reads exactly `len` bytes into fresh memory (not zeroed first: every byte is read over).
+    async fn read_new(&mut self, len: usize) -> Result<BytesMut> {
+        let mut buf = BytesMut::with_capacity(len);
+        while buf.len() < len {
+            let want = (len - buf.len()) as u64;
+            let got = match &mut self.reader {
+                Reader::Seekable(r) => r.take(want).read_buf(&mut buf).await,
+                Reader::Stream(r) => r.take(want).read_buf(&mut buf).await,
+            };
+            match got {
+                Ok(0) => return Err(self.read_failed(std::io::ErrorKind::UnexpectedEof.into())),
+                Ok(_) => {}
+                Err(e) => return Err(self.read_failed(e)),
+            }
+        }
+        Ok(buf)
+    }
+
+    fn read_failed(&mut self, e: std::io::Error) -> Error {
+        // Where the reader stopped is unknown: seek before the next read.
+        self.pos = u64::MAX;
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::invalid(
                 "upload source",
                 format!(
                     "{} ended before its announced size of {} bytes (did it shrink while uploading?)",
                     self.what, self.size
                 ),
-            )),
-            Err(e) => Err(Error::io(format!("reading {}", self.what))(e)),
+            )
+        } else {
+            Error::io(format!("reading {}", self.what))(e)
         }
     }
 
@@ -157,6 +247,15 @@ impl<'a> Source<'a> {
             self.hashed = end;
         }
     }
+}
+
+/// `[start, start + len)` out of `buf` (which starts at `buf_start`), if it holds all of it.
+fn slice_of(buf: &Bytes, buf_start: u64, start: u64, len: u64) -> Option<Bytes> {
+    let end = buf_start + buf.len() as u64;
+    (start >= buf_start && start + len <= end && !buf.is_empty()).then(|| {
+        let from = (start - buf_start) as usize;
+        buf.slice(from..from + len as usize)
+    })
 }
 
 #[cfg(test)]
@@ -204,6 +303,45 @@ mod tests {
         assert!(err.to_string().contains("not seekable"), "{err}");
         s.fragment(2000, 1000).await.unwrap();
         assert_eq!(s.hash().unwrap(), QuickXorHash::hash_base64(&content));
+    }
+
+    #[tokio::test]
+    async fn read_ahead_serves_the_next_fragment_and_resumes_across_both() {
+        let content = data(4000);
+        let mut s = Source::stream(&content[..], 4000, "pipe".into());
+        assert_eq!(&s.fragment(0, 1000).await.unwrap()[..], &content[..1000]);
+        s.read_ahead(1000, 1000).await;
+        // A resume from inside the fragment sent spans into the one read ahead: a stream
+        // cannot read it again, so both come from memory.
+        assert_eq!(
+            &s.fragment(600, 1000).await.unwrap()[..],
+            &content[600..1600]
+        );
+        assert_eq!(
+            &s.fragment(1600, 400).await.unwrap()[..],
+            &content[1600..2000]
+        );
+        s.read_ahead(2000, 1000).await;
+        assert_eq!(
+            &s.fragment(2000, 1000).await.unwrap()[..],
+            &content[2000..3000]
+        );
+        s.read_ahead(3000, 1000).await;
+        s.read_ahead(3000, 1000).await; // already held: no second read
+        assert_eq!(&s.fragment(3000, 1000).await.unwrap()[..], &content[3000..]);
+        assert_eq!(s.hash().unwrap(), QuickXorHash::hash_base64(&content));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_ahead_is_reported_by_the_next_fragment() {
+        let content = data(1500);
+        let mut s = Source::seekable(std::io::Cursor::new(content.clone()), 2000, "short".into());
+        s.fragment(0, 1000).await.unwrap();
+        s.read_ahead(1000, 1000).await;
+        let err = s.fragment(1000, 1000).await.unwrap_err();
+        assert!(err.to_string().contains("ended before"), "{err}");
+        // The reader's position is re-established before the next read.
+        assert_eq!(&s.fragment(0, 1000).await.unwrap()[..], &content[..1000]);
     }
 
     #[tokio::test]

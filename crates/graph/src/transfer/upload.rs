@@ -65,21 +65,26 @@ impl DriveClient {
         progress: &dyn Progress,
     ) -> Result<DriveItem> {
         let what = path.display().to_string();
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(Error::io(format!("opening {what}")))?;
-        let meta = file
-            .metadata()
-            .await
-            .map_err(Error::io(format!("reading the size of {what}")))?;
-        if !meta.is_file() {
-            return Err(Error::invalid(
-                "upload source",
-                format!("{what} is not a regular file"),
-            ));
-        }
-        progress.file_started(&what, Some(meta.len()));
-        let source = Source::seekable(file, meta.len(), what.clone());
+        let limit = self.client.settings().simple_upload_limit;
+        let opened = {
+            let (path, name) = (path.to_path_buf(), what.clone());
+            tokio::task::spawn_blocking(move || open_local(&path, &name, limit))
+                .await
+                .map_err(|e| Error::io(format!("opening {what}"))(std::io::Error::other(e)))??
+        };
+        let (source, size) = match opened {
+            // Small: read whole in the same blocking call (one file-system round trip).
+            Opened::Small(content) => {
+                let size = content.len() as u64;
+                let source = Source::seekable(std::io::Cursor::new(content), size, what.clone());
+                (source, size)
+            }
+            Opened::Large(file, size) => {
+                let file = tokio::fs::File::from_std(file);
+                (Source::seekable(file, size, what.clone()), size)
+            }
+        };
+        progress.file_started(&what, Some(size));
         let result = self
             .upload_source(parent, name, source, options, progress)
             .await;
@@ -323,7 +328,21 @@ impl DriveClient {
                     .map_err(SessionEnd::Failed)?
                     .idempotency(Idempotency::NonIdempotent)
                     .timeout(settings.fragment_timeout);
-                match self.client.send_raw(&req).await {
+                // While this fragment is on the wire, read the next one (the usual answer asks
+                // for the bytes right after it).
+                let (ahead, ahead_len) = next_fragment(
+                    Expected {
+                        start: start + len,
+                        end: None,
+                    },
+                    chunk,
+                    total,
+                );
+                let (sent, ()) = tokio::join!(
+                    self.client.send_raw(&req),
+                    source.read_ahead(ahead, ahead_len)
+                );
+                match sent {
                     Ok(resp) => match resp.status().as_u16() {
                         200 | 201 => match read_json::<DriveItem>(resp, &req.label).await {
                             Ok(item) => return Ok(item),
@@ -410,6 +429,46 @@ impl DriveClient {
             Err(e) => tracing::debug!(error = %e, "could not cancel the upload session"),
         }
     }
+}
+
+/// A local file opened for upload.
+enum Opened {
+    /// Up to the simple-upload limit: the content.
+    Small(Vec<u8>),
+    /// Larger: the open file and its size.
+    Large(std::fs::File, u64),
+}
+
+/// Opens a local file (blocking): small files are read whole at once.
+fn open_local(path: &Path, what: &str, small_limit: u64) -> Result<Opened> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(Error::io(format!("opening {what}")))?;
+    let meta = file
+        .metadata()
+        .map_err(Error::io(format!("reading the size of {what}")))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(
+            "upload source",
+            format!("{what} is not a regular file"),
+        ));
+    }
+    if meta.len() > small_limit {
+        return Ok(Opened::Large(file, meta.len()));
+    }
+    let mut content = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut content)
+        .map_err(Error::io(format!("reading {what}")))?;
+    if content.len() as u64 != meta.len() {
+        return Err(Error::invalid(
+            "upload source",
+            format!(
+                "{what} changed size while being read ({} bytes announced, {} read)",
+                meta.len(),
+                content.len()
+            ),
+        ));
+    }
+    Ok(Opened::Small(content))
 }
 
 fn matches_source(item: &DriveItem, source: &Source<'_>) -> bool {

@@ -5,8 +5,7 @@ use time::OffsetDateTime;
 
 use super::IdentitySet;
 
-/// A file or folder. The pre-authenticated `@microsoft.graph.downloadUrl` is deliberately not
-/// captured: downloads always ask `/content` (stored links expire, and they are secrets).
+/// A file or folder.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DriveItem {
@@ -57,6 +56,42 @@ pub struct DriveItem {
     /// Parent folder.
     #[serde(default)]
     pub parent_reference: Option<ItemReference>,
+    /// The short-lived pre-authenticated download link Graph puts on files it lists or returns
+    /// (`@microsoft.graph.downloadUrl`): a secret, never serialised, redacted in `Debug`.
+    #[serde(default, rename = "@microsoft.graph.downloadUrl", skip_serializing)]
+    pub download_url: Option<DownloadUrl>,
+}
+
+/// A pre-authenticated download link: whoever has it can read the file until it expires
+/// (about an hour), so it is kept out of `Debug` output, logs and serialised items.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct DownloadUrl(String);
+
+impl DownloadUrl {
+    /// Wraps a link.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The link itself (a secret: do not log it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DownloadUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DownloadUrl(<redacted>)")
+    }
+}
+
+/// Links are not part of an item's identity: two reads of the same item carry different links
+/// and are still equal.
+impl PartialEq for DownloadUrl {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
 }
 
 /// Times set by the client that wrote the file.

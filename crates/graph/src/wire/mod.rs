@@ -12,7 +12,8 @@ pub use batch::{BatchItemRequest, BatchItemResponse, BatchRequestBody, BatchResp
 pub use drive::{Drive, Identity, IdentitySet, Quota, Site};
 pub use error::{ErrorBody, ErrorDetail, InnerError};
 pub use item::{
-    Collection, Deleted, DriveItem, FileFacet, FileSystemInfo, FolderFacet, Hashes, ItemReference,
+    Collection, Deleted, DownloadUrl, DriveItem, FileFacet, FileSystemInfo, FolderFacet, Hashes,
+    ItemReference,
 };
 pub use requests::{
     ConflictBehavior, CopyRequest, CreateFolderRequest, CreateUploadSessionRequest, ParentRef,

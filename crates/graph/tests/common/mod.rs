@@ -109,6 +109,23 @@ impl Env {
             .expect("counters JSON")
     }
 
+    /// How many requests so far had this method and a path matching the `path` pattern.
+    pub async fn matching(&self, method: &str, path: &str) -> u64 {
+        let v: Value = self
+            .http
+            .get(format!("{}/_emulator/requests", self.emu.base_url()))
+            .query(&[("path", path), ("method", method)])
+            .send()
+            .await
+            .expect("requests endpoint")
+            .json()
+            .await
+            .expect("counters JSON");
+        v["matching"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no matching count: {v}"))
+    }
+
     pub async fn settings(&self, settings: Value) {
         let resp = self
             .http
