@@ -79,10 +79,7 @@ impl DriveClient {
                 let source = Source::seekable(std::io::Cursor::new(content), size, what.clone());
                 (source, size)
             }
-            Opened::Large(file, size) => {
-                let file = tokio::fs::File::from_std(file);
-                (Source::seekable(file, size, what.clone()), size)
-            }
+            Opened::Large(file, size) => (Source::file(file, size, what.clone()), size),
         };
         progress.file_started(&what, Some(size));
         let result = self
