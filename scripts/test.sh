@@ -10,7 +10,11 @@ python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ig
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# One build of every target with the test feature set, shared by the two steps below (building
+# the benchmark alone first would compile part of the dependency tree twice).
+cargo build --workspace --all-targets --quiet
+
 # Benchmark smoke run (quick sizes; the figures are reported, never asserted).
-cargo run --quiet -p graphlink-bench -- --quick --json target/bench-quick.jsonl
+./target/debug/graphlink-bench --quick --json target/bench-quick.jsonl
 
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt

@@ -87,14 +87,30 @@ pub async fn stream_into(
 /// (small uploads are dominated by the number of file-system round trips, not by bytes).
 const IN_MEMORY_LIMIT: u64 = 4 * 1024 * 1024;
 
-/// Streams the body into a new temporary file at `path`. `announced` is the request's
-/// `Content-Length`, when it had one.
+/// A received body: the file holding it (removed on drop unless kept), its size and hash, and
+/// the content blob name when it was written straight into the content store.
+#[derive(Debug)]
+pub struct Received {
+    /// The file (a temporary file, or the blob itself).
+    pub file: TempFile,
+    /// Bytes received.
+    pub size: u64,
+    /// Their quickXorHash.
+    pub hash: QuickXorHash,
+    /// Set when `file` is already the content blob of this name.
+    pub blob: Option<String>,
+}
+
+/// Receives a body. `announced` is the request's `Content-Length`, when it had one: small
+/// bodies are read into memory and written with one blocking call straight to a new blob
+/// (`blob_path` gives a blob name's path); others are streamed into a temporary file at
+/// `temp`.
 pub async fn receive(
     body: Body,
-    path: PathBuf,
     announced: Option<u64>,
-) -> Result<(TempFile, u64, QuickXorHash), GraphError> {
-    let temp = TempFile::new(path);
+    temp: PathBuf,
+    blob_path: impl FnOnce(&str) -> PathBuf,
+) -> Result<Received, GraphError> {
     if let Some(len) = announced.filter(|l| *l <= IN_MEMORY_LIMIT) {
         let bytes = axum::body::to_bytes(body, len as usize)
             .await
@@ -103,18 +119,31 @@ pub async fn receive(
             })?;
         let mut hash = QuickXorHash::new();
         hash.update(&bytes);
+        let blob = super::mutate::new_blob_name();
+        let file = TempFile::new(blob_path(&blob));
+        let target = file.path().to_path_buf();
         let size = bytes.len() as u64;
-        let target = temp.path().to_path_buf();
         tokio::task::spawn_blocking(move || std::fs::write(target, &bytes))
             .await
             .map_err(|e| io_error("Writing the content failed", std::io::Error::other(e)))?
             .map_err(|e| io_error("Writing the content failed", e))?;
-        return Ok((temp, size, hash));
+        return Ok(Received {
+            file,
+            size,
+            hash,
+            blob: Some(blob),
+        });
     }
-    let file = tokio::fs::File::create(temp.path())
+    let file = TempFile::new(temp);
+    let out = tokio::fs::File::create(file.path())
         .await
         .map_err(|e| io_error("Creating a temporary file failed", e))?;
     let mut hash = QuickXorHash::new();
-    let size = stream_into(body, file, &mut hash, None).await?;
-    Ok((temp, size, hash))
+    let size = stream_into(body, out, &mut hash, None).await?;
+    Ok(Received {
+        file,
+        size,
+        hash,
+        blob: None,
+    })
 }

@@ -267,7 +267,9 @@ pub async fn put(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) -> Ou
     if let Some(len) = announced {
         mutate::check_quota(&ctx.graph().read(), &drive_id, len, ctx.quota())?;
     }
-    let (mut temp, size, hash) = body::receive(body, ctx.graph().temp_path(), announced).await?;
+    let graph = ctx.graph();
+    let mut received =
+        body::receive(body, announced, graph.temp_path(), |b| graph.blob_path(b)).await?;
     let who = ctx.caller.identity();
     let committed = {
         let mut store = ctx.graph().write();
@@ -281,9 +283,12 @@ pub async fn put(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) -> Ou
             },
         };
         let content = NewContent {
-            temp: temp.path(),
-            size,
-            quick_xor: hash.finish_base64(),
+            bytes: match &received.blob {
+                Some(blob) => mutate::Landed::Blob(blob),
+                None => mutate::Landed::Temp(received.file.path()),
+            },
+            size: received.size,
+            quick_xor: received.hash.finish_base64(),
             who: &who,
             fs_created: None,
             fs_modified: None,
@@ -294,7 +299,7 @@ pub async fn put(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) -> Ou
             graph.blob_path(b)
         })?
     };
-    temp.keep();
+    received.file.keep();
     ctx.graph().remove_blobs(committed.stale_blobs);
     let store = ctx.graph().read();
     let d = store.drive(&drive_id)?;

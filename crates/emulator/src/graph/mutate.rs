@@ -141,8 +141,8 @@ pub fn ensure_folders(
 /// What to commit as a file's new content.
 #[derive(Debug)]
 pub struct NewContent<'a> {
-    /// Temporary file holding the bytes (renamed into the content store).
-    pub temp: &'a Path,
+    /// Where the bytes are.
+    pub bytes: Landed<'a>,
     /// Size.
     pub size: u64,
     /// quickXorHash.
@@ -155,6 +155,17 @@ pub struct NewContent<'a> {
     pub fs_modified: Option<ids::Millis>,
     /// Description to set.
     pub description: Option<String>,
+}
+
+/// Where the bytes of new content are.
+#[derive(Debug, Clone, Copy)]
+pub enum Landed<'a> {
+    /// In a temporary file, renamed into the content store on commit.
+    Temp(&'a Path),
+    /// Already in the content store under this blob name (written there directly: no rename,
+    /// which on a busy file system serialises on the directory locks while the store lock is
+    /// held). The caller removes the file if the commit fails.
+    Blob(&'a str),
 }
 
 /// Where the content goes.
@@ -186,7 +197,12 @@ pub struct Committed {
     pub stale_blobs: Vec<String>,
 }
 
-/// Moves `content.temp` into the content store and creates or updates the file's item.
+/// A fresh name for a content blob.
+pub fn new_blob_name() -> String {
+    ids::random_token(18)
+}
+
+/// Moves the content into the content store and creates or updates the file's item.
 pub fn commit_file(
     store: &mut Store,
     drive: &str,
@@ -234,14 +250,20 @@ pub fn commit_file(
     if used.saturating_sub(old_size).saturating_add(content.size) > quota {
         return Err(quota_exceeded());
     }
-    let blob = ids::random_token(18);
-    std::fs::rename(content.temp, blob_path(&blob)).map_err(|e| {
-        GraphError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "generalException",
-            format!("Storing the content failed: {e}"),
-        )
-    })?;
+    let blob = match content.bytes {
+        Landed::Blob(blob) => blob.to_string(),
+        Landed::Temp(temp) => {
+            let blob = new_blob_name();
+            std::fs::rename(temp, blob_path(&blob)).map_err(|e| {
+                GraphError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "generalException",
+                    format!("Storing the content failed: {e}"),
+                )
+            })?;
+            blob
+        }
+    };
     let facet = |name: &str| FileFacet {
         size: content.size,
         mime: mime_for(name).to_string(),

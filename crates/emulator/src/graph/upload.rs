@@ -351,7 +351,7 @@ fn commit(state: &AppState, base: &str, session: UploadSession) -> Outcome {
             },
         };
         let content = NewContent {
-            temp: &part,
+            bytes: mutate::Landed::Temp(&part),
             size: session.received,
             quick_xor: session.hash.finish_base64(),
             who: &session.creator,
