@@ -51,7 +51,7 @@ impl Sizes {
         Self {
             large: 1 << 30,
             large_rounds: 3,
-            rounds: 2,
+            rounds: 3,
             small_count: 2_000,
             small_size: 16 * 1024,
             library: 100_000,

@@ -255,6 +255,27 @@ impl DriveClient {
         let shown = dest.display().to_string();
         progress.file_started(&shown, meta.size);
         let temp = temp_path(dest)?;
+        if meta
+            .size
+            .is_some_and(|s| s <= self.client.settings().simple_upload_limit)
+        {
+            // Small: in memory, then written and renamed in one blocking call (small files are
+            // dominated by file-system round trips, not by bytes).
+            let mut content = Vec::with_capacity(meta.size.unwrap_or(0) as usize);
+            let mut result = self.download_item(meta, &mut content, progress).await;
+            if result.is_ok() {
+                let (dest, shown) = (dest.to_path_buf(), shown.clone());
+                result =
+                    tokio::task::spawn_blocking(move || write_then_rename(&content, &temp, &dest))
+                        .await
+                        .map_err(|e| {
+                            Error::io(format!("writing {shown}"))(std::io::Error::other(e))
+                        })
+                        .and_then(|r| r);
+            }
+            progress.file_finished(&shown, result.is_ok());
+            return result;
+        }
         let result = async {
             let file = tokio::fs::File::create(&temp)
                 .await
@@ -276,6 +297,23 @@ impl DriveClient {
         progress.file_finished(&shown, result.is_ok());
         result
     }
+}
+
+/// Writes `content` to `temp`, then renames it to `dest` (blocking); `temp` is removed on failure.
+fn write_then_rename(content: &[u8], temp: &Path, dest: &Path) -> Result<()> {
+    let result = std::fs::write(temp, content)
+        .map_err(Error::io(format!("writing {}", temp.display())))
+        .and_then(|()| {
+            std::fs::rename(temp, dest).map_err(Error::io(format!(
+                "renaming {} to {}",
+                temp.display(),
+                dest.display()
+            )))
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    result
 }
 
 /// `dir/.name.<random>.part` next to `dest`.
