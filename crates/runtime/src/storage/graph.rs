@@ -1,11 +1,15 @@
 //! OneDrive / SharePoint storage on top of the Graph client: listing, streaming downloads,
 //! uploads (spooled to a local temporary file so they can resume), moves, deletes, folders,
 //! and delta-based change detection so an idle poll costs one request.
+//!
+//! A listed folder is kept as a [`Mirror`] (see `graph_mirror`): the first listing walks
+//! the folder, later polls apply the drive's delta to the mirror and answer listings from
+//! it, so a poll after a change costs the delta request(s) only, and changes elsewhere in the
+//! drive do not count as changes of the folder.
 
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::SystemTime;
 
 use futures::StreamExt;
 use graphlink_graph::{
@@ -16,6 +20,7 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::sync::oneshot;
 
+use super::graph_mirror::{entry, Mirror};
 use super::{Entry, ReadStream, Storage};
 use crate::naming::{file_name, join, normalize, parent};
 use crate::{Error, Result};
@@ -25,7 +30,35 @@ use crate::{Error, Result};
 pub struct GraphStorage {
     drive: DriveClient,
     label: String,
-    cursors: Mutex<HashMap<String, DeltaCursor>>,
+    /// Change tracking by listed/polled folder (normalised path).
+    dirs: Mutex<HashMap<String, DirState>>,
+}
+
+/// What the storage knows of a folder it polled or listed.
+#[derive(Debug, Default)]
+struct DirState {
+    /// Where the next delta round resumes.
+    cursor: Option<DeltaCursor>,
+    /// The folder's content, current up to `cursor`.
+    mirror: Option<Mirror>,
+    /// A delta round was applied to the mirror and nothing was listed or written through this
+    /// storage since: a listing may answer without a request.
+    fresh: bool,
+    /// The last listing found no folder: any change in the drive counts.
+    missing: bool,
+    /// Bumped whenever the mirror is replaced or dropped, so a delta round that raced with a
+    /// listing does not apply to (or move the cursor of) a mirror it did not start with.
+    generation: u64,
+}
+
+impl DirState {
+    fn replace(&mut self, cursor: Option<DeltaCursor>, mirror: Option<Mirror>, missing: bool) {
+        self.cursor = cursor;
+        self.mirror = mirror;
+        self.fresh = false;
+        self.missing = missing;
+        self.generation += 1;
+    }
 }
 
 impl GraphStorage {
@@ -34,7 +67,7 @@ impl GraphStorage {
         Self {
             drive,
             label: label.into(),
-            cursors: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -56,24 +89,216 @@ impl GraphStorage {
         let norm = normalize(path).map_err(|m| self.err("resolving", path, m))?;
         Ok(ItemRef::path(format!("/{norm}")))
     }
-}
 
-fn entry(path: String, item: &DriveItem) -> Entry {
-    let hash = item
-        .file
-        .as_ref()
-        .and_then(|f| f.hashes.as_ref())
-        .and_then(|h| h.quick_xor_hash.clone())
-        .or_else(|| item.c_tag.clone());
-    Entry {
-        path,
-        size: item.size.unwrap_or(0),
-        modified: item
-            .last_modified_date_time
-            .map(SystemTime::from)
-            .unwrap_or(SystemTime::UNIX_EPOCH),
-        id: Some(item.id.clone()),
-        hash,
+    /// The key of a folder's state: its normalised path.
+    fn key(dir: &str) -> String {
+        normalize(dir).unwrap_or_else(|_| dir.to_string())
+    }
+
+    /// A cursor at the current end of the drive's changes (one request).
+    async fn latest_cursor(&self) -> std::result::Result<DeltaCursor, String> {
+        let mut stream = self.drive.delta(DeltaStart::Latest);
+        while let Some(ev) = stream.next().await {
+            match ev {
+                Ok(DeltaEvent::Done(c)) => return Ok(c),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err("the delta round ended without a cursor".into())
+    }
+
+    /// One delta round for folder `key`, applied to its mirror. Returns whether the folder may
+    /// have changed: the mirror changed or became stale, or there is no mirror to tell (then,
+    /// for a folder found missing, whether anything in the drive changed).
+    async fn sync(&self, key: &str) -> bool {
+        let (cursor, generation) = match self.dirs.lock().get(key) {
+            Some(s) => (s.cursor.clone(), s.generation),
+            None => (None, 0),
+        };
+        let Some(cursor) = cursor else {
+            // First poll: only take the cursor; the listing that follows builds the mirror.
+            match self.latest_cursor().await {
+                Ok(c) => self.dirs.lock().entry(key.to_string()).or_default().cursor = Some(c),
+                Err(e) => tracing::debug!(storage = %self.label, error = %e, "delta failed"),
+            }
+            return true;
+        };
+        let mut any = false;
+        let mut changed = false;
+        let mut stream = self.drive.delta(DeltaStart::Resume(cursor));
+        while let Some(ev) = stream.next().await {
+            let mut dirs = self.dirs.lock();
+            let state = dirs.get_mut(key).filter(|s| s.generation == generation);
+            let Some(state) = state else {
+                // A listing replaced the state meanwhile: it holds its own cursor.
+                return true;
+            };
+            match ev {
+                Ok(DeltaEvent::Page { items, .. }) => {
+                    any |= !items.is_empty();
+                    if let Some(m) = state.mirror.as_mut() {
+                        for item in &items {
+                            changed |= m.apply(item);
+                        }
+                    }
+                }
+                Ok(DeltaEvent::Done(c)) => {
+                    state.cursor = Some(c);
+                    if let Some(m) = state.mirror.as_mut() {
+                        changed |= m.end_round();
+                    }
+                }
+                Ok(DeltaEvent::Resync { .. }) | Err(_) => {
+                    if let Err(e) = ev {
+                        tracing::debug!(storage = %self.label, error = %e, "delta failed; listing instead");
+                    }
+                    dirs.remove(key);
+                    return true;
+                }
+            }
+        }
+        let mut dirs = self.dirs.lock();
+        let Some(state) = dirs.get_mut(key).filter(|s| s.generation == generation) else {
+            return true;
+        };
+        match &state.mirror {
+            Some(m) if !m.is_stale() => {
+                state.fresh = true;
+                changed
+            }
+            Some(_) => true,
+            None => !state.missing || any,
+        }
+    }
+
+    /// The listing from the mirror of `key`, synced with delta unless a poll just did;
+    /// `None` when there is no usable mirror.
+    async fn list_from_mirror(&self, key: &str, recursive: bool) -> Option<Vec<Entry>> {
+        let fresh = {
+            let dirs = self.dirs.lock();
+            let state = dirs.get(key)?;
+            if !state.mirror.as_ref()?.can_answer(recursive) {
+                return None;
+            }
+            state.fresh
+        };
+        if !fresh {
+            self.sync(key).await;
+        }
+        let mut dirs = self.dirs.lock();
+        let state = dirs.get_mut(key)?;
+        let mirror = state.mirror.as_ref()?;
+        if !mirror.can_answer(recursive) {
+            return None;
+        }
+        state.fresh = false;
+        Some(mirror.list(recursive))
+    }
+
+    /// The folder items from the top of `norm` down to it (the root for ``); `None` if a
+    /// part is missing or not a folder.
+    async fn folder_chain(&self, norm: &str) -> graphlink_graph::Result<Option<Vec<DriveItem>>> {
+        let mut chain = Vec::new();
+        let mut paths = vec![String::new()];
+        if !norm.is_empty() {
+            paths = norm
+                .split('/')
+                .scan(String::new(), |acc, part| {
+                    *acc = join(acc, part);
+                    Some(acc.clone())
+                })
+                .collect();
+        }
+        for path in paths {
+            match self
+                .drive
+                .try_get(&ItemRef::path(format!("/{path}")))
+                .await?
+            {
+                Some(item) if graphlink_graph::is_folder(&item) => chain.push(item),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(chain))
+    }
+
+    /// Lists folder `norm` from the drive (a walk when `recursive`) and keeps the result as
+    /// its mirror, current from a cursor taken before the listing.
+    async fn list_and_mirror(&self, dir: &str, norm: &str, recursive: bool) -> Result<Vec<Entry>> {
+        let known = self.dirs.lock().get(norm).and_then(|s| s.cursor.clone());
+        let cursor = match known {
+            Some(c) => Some(c),
+            None => self.latest_cursor().await.ok(),
+        };
+        let missing = |this: &Self| {
+            let mut dirs = this.dirs.lock();
+            dirs.entry(norm.to_string())
+                .or_default()
+                .replace(cursor.clone(), None, true);
+            Ok(Vec::new())
+        };
+        let chain = match self.folder_chain(norm).await {
+            Ok(Some(chain)) => chain,
+            Ok(None) => return missing(self),
+            Err(e) if e.is_not_found() => return missing(self),
+            Err(e) => return Err(self.err("listing", dir, e)),
+        };
+        let mut mirror = Mirror::new(norm, &chain, recursive);
+        let folder = ItemRef::id(chain.last().map(|i| i.id.clone()).unwrap_or_default());
+        let mut complete = true;
+        let mut out = Vec::new();
+        let mut items = if recursive {
+            self.drive
+                .walk(&folder)
+                .map(|r| r.map(|w| (w.relative_path, w.item)))
+                .boxed()
+        } else {
+            self.drive
+                .children(&folder)
+                .map(|r| {
+                    r.map(|i| {
+                        let name = i.name.clone().unwrap_or_else(|| i.id.clone());
+                        (name, i)
+                    })
+                })
+                .boxed()
+        };
+        while let Some(next) = items.next().await {
+            match next {
+                Ok((rel, item)) => {
+                    complete &= mirror.add_listed(&item);
+                    if item.file.is_some() {
+                        out.push(entry(join(norm, &rel), &item));
+                    }
+                }
+                Err(e) if e.is_not_found() => return missing(self),
+                Err(e) => return Err(self.err("listing", dir, e)),
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        let mirror = (complete && cursor.is_some()).then_some(mirror);
+        self.dirs
+            .lock()
+            .entry(norm.to_string())
+            .or_default()
+            .replace(cursor, mirror, false);
+        Ok(out)
+    }
+
+    /// Keeps the mirrors honest about a change this storage made at `path`: a mirror that
+    /// covers it syncs before its next listing and, with `forget`, drops the item until delta
+    /// reports it again (so it never hands out a file this storage just moved or deleted).
+    fn touched(&self, path: &str, forget: bool) {
+        let path = Self::key(path);
+        for state in self.dirs.lock().values_mut() {
+            if let Some(m) = state.mirror.as_mut().filter(|m| m.covers(&path)) {
+                state.fresh = false;
+                if forget {
+                    m.forget(&path);
+                }
+            }
+        }
     }
 }
 
@@ -121,60 +346,14 @@ impl Storage for GraphStorage {
 
     async fn list(&self, dir: &str, recursive: bool) -> Result<Vec<Entry>> {
         let norm = normalize(dir).map_err(|m| self.err("listing", dir, m))?;
-        let folder = self.item(&norm)?;
-        let mut out = Vec::new();
-        if recursive {
-            let mut walk = self.drive.walk(&folder);
-            while let Some(e) = walk.next().await {
-                match e {
-                    Ok(w) if w.item.file.is_some() => {
-                        out.push(entry(join(&norm, &w.relative_path), &w.item))
-                    }
-                    Ok(_) => {}
-                    Err(e) if e.is_not_found() => return Ok(Vec::new()),
-                    Err(e) => return Err(self.err("listing", dir, e)),
-                }
-            }
-        } else {
-            let mut children = self.drive.children(&folder);
-            while let Some(item) = children.next().await {
-                match item {
-                    Ok(item) if item.file.is_some() => {
-                        let name = item.name.clone().unwrap_or_else(|| item.id.clone());
-                        out.push(entry(join(&norm, &name), &item));
-                    }
-                    Ok(_) => {}
-                    Err(e) if e.is_not_found() => return Ok(Vec::new()),
-                    Err(e) => return Err(self.err("listing", dir, e)),
-                }
-            }
+        if let Some(entries) = self.list_from_mirror(&norm, recursive).await {
+            return Ok(entries);
         }
-        Ok(out)
+        self.list_and_mirror(dir, &norm, recursive).await
     }
 
     async fn may_have_changed(&self, dir: &str) -> Result<bool> {
-        let cursor = self.cursors.lock().get(dir).cloned();
-        let start = match &cursor {
-            Some(c) => DeltaStart::Resume(c.clone()),
-            None => DeltaStart::Latest,
-        };
-        let mut changed = cursor.is_none();
-        let mut stream = self.drive.delta(start);
-        while let Some(ev) = stream.next().await {
-            match ev {
-                Ok(DeltaEvent::Page { items, .. }) => changed |= !items.is_empty(),
-                Ok(DeltaEvent::Resync { .. }) => changed = true,
-                Ok(DeltaEvent::Done(c)) => {
-                    self.cursors.lock().insert(dir.to_string(), c);
-                }
-                Err(e) => {
-                    tracing::debug!(storage = %self.label, error = %e, "delta failed; listing instead");
-                    self.cursors.lock().remove(dir);
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(changed)
+        Ok(self.sync(&Self::key(dir)).await)
     }
 
     async fn stat(&self, path: &str) -> Result<Option<Entry>> {
@@ -242,6 +421,7 @@ impl Storage for GraphStorage {
             )
             .await
             .map_err(|e| self.err("uploading", path, e))?;
+        self.touched(&norm, true);
         Ok(n)
     }
 
@@ -272,7 +452,11 @@ impl Storage for GraphStorage {
             .move_item(&src, new_parent.as_ref(), Some(file_name(&to_norm)), None)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.touched(&from_norm, true);
+                self.touched(&to_norm, true);
+                Ok(())
+            }
             Err(e) if e.status() == Some(409) => Err(Error::Exists(to.to_string())),
             Err(e) => Err(self.err("moving", from, format!("to '{to}': {e}"))),
         }
@@ -280,8 +464,14 @@ impl Storage for GraphStorage {
 
     async fn delete(&self, path: &str) -> Result<()> {
         match self.drive.delete(&self.item(path)?, None).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
+            Ok(()) => {
+                self.touched(path, true);
+                Ok(())
+            }
+            Err(e) if e.is_not_found() => {
+                self.touched(path, true);
+                Ok(())
+            }
             Err(e) => Err(self.err("deleting", path, e)),
         }
     }
@@ -294,8 +484,9 @@ impl Storage for GraphStorage {
         self.drive
             .create_folder_all(&format!("/{norm}"))
             .await
-            .map(|_| ())
-            .map_err(|e| self.err("creating", dir, e))
+            .map_err(|e| self.err("creating", dir, e))?;
+        self.touched(&norm, false);
+        Ok(())
     }
 
     async fn dir_exists(&self, dir: &str) -> Result<bool> {

@@ -2,6 +2,7 @@
 //! `/`-separated and relative to the storage root (a local folder, a drive's root).
 
 mod graph;
+mod graph_mirror;
 mod local;
 
 use std::fmt;
