@@ -58,10 +58,10 @@ async fn a_large_file_round_trips_through_an_upload_session_and_a_download() {
         item.file.unwrap().hashes.unwrap().quick_xor_hash.as_deref(),
         Some(expected_hash.as_str())
     );
-    // 10 MiB fragments.
+    // Fragments of the default size.
     assert_eq!(
         matching(&env, "PUT", "^/_upload/").await,
-        (size as u64).div_ceil(10 * 1024 * 1024)
+        (size as u64).div_ceil(Settings::default().upload_chunk_size)
     );
     let dest = dir.path().join("back.bin");
     let received = Arc::new(AtomicU64::new(0));

@@ -50,8 +50,8 @@ impl Sizes {
     pub fn full() -> Self {
         Self {
             large: 1 << 30,
-            large_rounds: 3,
-            rounds: 3,
+            large_rounds: 5,
+            rounds: 5,
             small_count: 2_000,
             small_size: 16 * 1024,
             library: 100_000,
