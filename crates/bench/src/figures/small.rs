@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use graphlink_graph::{ItemRef, NoProgress, TreeOptions};
 
-use super::{raw, timed, Ctx};
+use super::{median, raw, timed, Ctx};
 use crate::data::{self, SmallFile};
 use crate::error::{Context, Error, Result};
 use crate::report::{Figure, Target};
@@ -41,8 +41,11 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
             .context("writing the small files")??
     };
     let concurrency = TreeOptions::default().concurrency;
-    let (mut up, mut base_up, mut down, mut base_down) =
-        (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
+    // Rates of every round (the figures are their medians); the best upload time is the
+    // throttling figure's unthrottled reference.
+    let mut up = Duration::MAX;
+    let (mut up_rates, mut base_up_rates, mut down_rates, mut base_down_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut up_requests, mut down_requests) = (0u64, 0u64);
     for round in 0..sizes.rounds {
         let remote = format!("/bench/small-{round}");
@@ -53,6 +56,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 let took = product_upload(ctx, &dir, &remote, count, concurrency).await?;
                 up_requests = ctx.admin.counters(None).await?.total;
                 up = up.min(took);
+                up_rates.push(rate(count, took));
                 ctx.say(format!("  client upload: {:.0} files/s", rate(count, took)));
             } else {
                 let (result, took) = timed(
@@ -65,7 +69,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 )
                 .await;
                 result?;
-                base_up = base_up.min(took);
+                base_up_rates.push(rate(count, took));
                 ctx.say(format!(
                     "  baseline upload: {:.0} files/s",
                     rate(count, took)
@@ -81,7 +85,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 ctx.admin.reset_counters().await?;
                 let took = product_download(ctx, &remote, &dest, &files).await?;
                 down_requests = ctx.admin.counters(None).await?.total;
-                down = down.min(took);
+                down_rates.push(rate(count, took));
                 ctx.say(format!(
                     "  client download: {:.0} files/s",
                     rate(count, took)
@@ -104,7 +108,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 if sizes.iter().any(|n| *n != files[0].size) {
                     return Err(Error::Check("a baseline download is incomplete".into()));
                 }
-                base_down = base_down.min(took);
+                base_down_rates.push(rate(count, took));
                 ctx.say(format!(
                     "  baseline download: {:.0} files/s",
                     rate(count, took)
@@ -118,16 +122,16 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
     let figures = vec![
         Figure::compared(
             "small_upload_rate",
-            rate(count, up),
-            rate(count, base_up),
+            median(&up_rates),
+            median(&base_up_rates),
             "files/s",
-            format!("{count} files of {} KiB, concurrency {concurrency} (TreeOptions default), best of {rounds}; client: upload_dir; baseline: one PUT per file to /_emulator/raw", sizes.small_size / 1024),
+            format!("{count} files of {} KiB, concurrency {concurrency} (TreeOptions default), median of {rounds} rounds; client: upload_dir; baseline: one PUT per file to /_emulator/raw", sizes.small_size / 1024),
         )
         .target(Target::RatioAtLeast(0.8)),
         Figure::compared(
             "small_download_rate",
-            rate(count, down),
-            rate(count, base_down),
+            median(&down_rates),
+            median(&base_down_rates),
             "files/s",
             format!("client: download_dir (listing, then each file from the download link its listing carried, hash checked); baseline: one GET per file, concurrency {concurrency}"),
         )
