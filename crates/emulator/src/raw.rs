@@ -25,7 +25,10 @@ fn blob_path(state: &AppState, name: &str) -> Option<std::path::PathBuf> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         && !name.starts_with('.');
-    valid.then(|| state.data_dir.join("raw").join(name))
+    // Next to the Graph content blobs, in the same folder: file creation costs depend on the
+    // folder (ext4 allocates a file's inode near its folder's), and the baseline must pay what
+    // the Graph uploads pay. The `raw.` prefix cannot collide with a blob name (URL-safe base64).
+    valid.then(|| state.graph.blob_path(&format!("raw.{name}")))
 }
 
 async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Request) -> Response {
@@ -33,9 +36,6 @@ async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Re
         return GraphError::bad_request("raw blob names are [A-Za-z0-9._-]{1,128}").into_response();
     };
     let result = async {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
         let mut file = tokio::fs::File::create(&path).await?;
         let mut body = req.into_body().into_data_stream();
         let mut size = 0u64;

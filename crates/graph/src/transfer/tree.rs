@@ -46,7 +46,6 @@ pub struct TreeReport {
 struct LocalFile {
     relative: Vec<String>,
     path: PathBuf,
-    size: u64,
 }
 
 /// Lists a local folder recursively: folders (parents first) and files, as relative segments.
@@ -86,15 +85,11 @@ async fn walk_local(root: &Path) -> Result<(Vec<Vec<String>>, Vec<LocalFile>)> {
                 dirs.push(child.clone());
                 queue.push((path, child));
             } else if kind.is_file() {
-                let size = entry
-                    .metadata()
-                    .await
-                    .map_err(Error::io(format!("reading {}", path.display())))?
-                    .len();
+                // No size here: each upload reads its file's metadata anyway (one file-system
+                // round trip per file, not two).
                 files.push(LocalFile {
                     relative: child,
                     path,
-                    size,
                 });
             }
         }
@@ -164,9 +159,9 @@ impl DriveClient {
             .await;
         for (file, result) in results {
             match result {
-                Ok(_) => {
+                Ok(item) => {
                     report.files += 1;
-                    report.bytes += file.size;
+                    report.bytes += item.size.unwrap_or(0);
                 }
                 Err(e) => report.failures.push((file.relative.join("/"), e)),
             }
