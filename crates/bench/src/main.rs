@@ -9,6 +9,7 @@
 mod admin;
 mod args;
 mod conn;
+mod cpu;
 mod data;
 mod error;
 mod figures;
@@ -123,6 +124,7 @@ async fn run(args: &Args, throttles: ThrottleLog) -> Result<bool> {
     let emulator_data = work.path().join("emulator");
     let emulator = EmulatorProcess::spawn(&emulator_data).await?;
     let endpoint = emulator.endpoint.clone();
+    let emulator_pid = emulator.pid();
     let outcome = async {
         let plain = conn::plain_http(&endpoint)?;
         let cache_dir = work.path().join("token-cache");
@@ -143,6 +145,7 @@ async fn run(args: &Args, throttles: ThrottleLog) -> Result<bool> {
             sizes,
             throttles,
             started,
+            emulator_pid,
         };
         Ok::<_, error::Error>(run_phases(&ctx, args).await)
     }

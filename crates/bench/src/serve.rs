@@ -91,6 +91,11 @@ impl EmulatorProcess {
         })
     }
 
+    /// The child's process id (while it runs).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Stops the child: closes its stdin and waits; kills it after 10 s.
     pub async fn stop(mut self) {
         drop(self.stdin.take());

@@ -101,6 +101,8 @@ pub struct Ctx {
     pub throttles: ThrottleLog,
     /// When the run started (for progress lines).
     pub started: Instant,
+    /// The emulator child's process id, to read its CPU time.
+    pub emulator_pid: Option<u32>,
 }
 
 impl Ctx {

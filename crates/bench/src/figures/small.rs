@@ -8,6 +8,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use graphlink_graph::{ItemRef, NoProgress, TreeOptions};
 
 use super::{median, raw, timed, Ctx};
+use crate::cpu::CpuMark;
 use crate::data::{self, SmallFile};
 use crate::error::{Context, Error, Result};
 use crate::report::{Figure, Target};
@@ -47,18 +48,26 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
     let (mut up_rates, mut base_up_rates, mut down_rates, mut base_down_rates) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut up_requests, mut down_requests) = (0u64, 0u64);
+    // CPU microseconds per file of each upload step: (client, emulator).
+    let (mut up_cpu, mut base_up_cpu) = (Vec::new(), Vec::new());
+    let per_file_us = |d: Duration| d.as_secs_f64() * 1e6 / count as f64;
     for round in 0..sizes.rounds {
         let remote = format!("/bench/small-{round}");
         let product_first = round % 2 == 0;
         for product in [product_first, !product_first] {
             if product {
                 ctx.admin.reset_counters().await?;
+                let mark = CpuMark::now(ctx.emulator_pid);
                 let took = product_upload(ctx, &dir, &remote, count, concurrency).await?;
+                if let Some((client, emulator)) = mark.since(ctx.emulator_pid) {
+                    up_cpu.push((per_file_us(client), per_file_us(emulator)));
+                }
                 up_requests = ctx.admin.counters(None).await?.total;
                 up = up.min(took);
                 up_rates.push(rate(count, took));
                 ctx.say(format!("  client upload: {:.0} files/s", rate(count, took)));
             } else {
+                let mark = CpuMark::now(ctx.emulator_pid);
                 let (result, took) = timed(
                     stream::iter(files.iter().map(|f| async move {
                         let name = format!("r{round}-{}", f.name);
@@ -68,6 +77,9 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                     .try_collect::<Vec<u64>>(),
                 )
                 .await;
+                if let Some((client, emulator)) = mark.since(ctx.emulator_pid) {
+                    base_up_cpu.push((per_file_us(client), per_file_us(emulator)));
+                }
                 result?;
                 base_up_rates.push(rate(count, took));
                 ctx.say(format!(
@@ -136,6 +148,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
             format!("client: download_dir (listing, then each file from the download link its listing carried, hash checked); baseline: one GET per file, concurrency {concurrency}"),
         )
         .target(Target::RatioAtLeast(0.8)),
+        cpu_figure(&up_cpu, &base_up_cpu),
         Figure::compared(
             "small_upload_requests_per_file",
             per_file(up_requests),
@@ -159,6 +172,25 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
             upload_time: up,
         },
     ))
+}
+
+/// CPU per uploaded file, client + emulator (medians of the rounds), against the baseline's; the
+/// note splits it between the two processes. 10 ms resolution per step (`/proc` ticks).
+fn cpu_figure(product: &[(f64, f64)], baseline: &[(f64, f64)]) -> Figure {
+    let split = |v: &[(f64, f64)]| {
+        let client = median(&v.iter().map(|c| c.0).collect::<Vec<_>>());
+        let emulator = median(&v.iter().map(|c| c.1).collect::<Vec<_>>());
+        (client, emulator)
+    };
+    let (pc, pe) = split(product);
+    let (bc, be) = split(baseline);
+    Figure::compared(
+        "small_upload_cpu_per_file",
+        pc + pe,
+        bc + be,
+        "us",
+        format!("diagnostic: CPU time (user + system) per uploaded file, medians of the rounds; client {pc:.0} us + emulator {pe:.0} us, baseline client {bc:.0} us + emulator {be:.0} us"),
+    )
 }
 
 fn rate(count: usize, took: Duration) -> f64 {
