@@ -2,6 +2,8 @@
 //! after a change costs the delta request(s) only, changes elsewhere in the drive do not count,
 //! and a folder moved in with content is found by listing again.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
@@ -36,27 +38,14 @@ impl Env {
 
     /// Adele's drive through a new connection (its own pool and token cache).
     async fn drive(&self, n: u32) -> DriveClient {
-        std::env::set_var("GL_MIRROR_TEST_SECRET", "emulator-client-secret");
         let dir = self.tmp.path().join(format!("p{n}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let text = format!(
-            r#"
-[connection.emu]
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e"
-client_id = "11111111-1111-4111-8111-111111111111"
-credential = "client-secret"
-client_secret = "${{env:GL_MIRROR_TEST_SECRET}}"
-ca_certificate = "{ca}"
-"#,
-            base = self.emu.base_url(),
-            ca = self.emu.ca_cert_path().unwrap().display(),
-        );
+        let text = common::emulator_connection("emu", &self.emu, "${env:GL_MIRROR_TEST_SECRET}");
         std::fs::write(dir.join("p.toml"), text).unwrap();
         let p = Project::load(&dir).unwrap();
-        let env = |n: &str| std::env::var(n).ok();
+        // The secret comes from this lookup, not the process environment.
+        let env =
+            |n: &str| (n == "GL_MIRROR_TEST_SECRET").then(|| "emulator-client-secret".to_string());
         let values = graphlink_runtime::macros::StaticValues {
             env: &env,
             lay: None,

@@ -2,6 +2,8 @@
 //! when-exists policy, the done/error when-exists policies, sub-directories with filters,
 //! when-changed reprocessing by content hash, and clearance.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,17 +41,11 @@ impl Env {
     ) -> Project {
         let dir = self.tmp.path().join(format!("p{n}"));
         std::fs::create_dir_all(&dir).unwrap();
+        let connection =
+            common::emulator_connection("emu", &self.emu, "${env:GL_POLICY_TEST_SECRET}");
         let text = format!(
             r#"
-[connection.emu]
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e"
-client_id = "11111111-1111-4111-8111-111111111111"
-credential = "client-secret"
-client_secret = "${{env:GL_POLICY_TEST_SECRET}}"
-ca_certificate = "{ca}"
+{connection}
 
 [source.in]
 type = "onedrive"
@@ -78,8 +74,6 @@ sink = "out"
             } else {
                 format!("directory = \"t{n}/out\"")
             },
-            base = self.emu.base_url(),
-            ca = self.emu.ca_cert_path().unwrap().display(),
         );
         std::fs::write(dir.join("p.toml"), text).unwrap();
         let p = Project::load(&dir).unwrap();

@@ -284,18 +284,13 @@ impl<'a> Source<'a> {
                 Err(e) => Err(self.read_failed(std::io::Error::other(e))),
             };
         }
-        while buf.len() < len {
-            let want = (len - buf.len()) as u64;
-            let got = match &mut self.reader {
-                Reader::File(_) => unreachable!("handled above"),
-                Reader::Seekable(r) => r.take(want).read_buf(&mut buf).await,
-                Reader::Stream(r) => r.take(want).read_buf(&mut buf).await,
-            };
-            match got {
-                Ok(0) => return Err(self.read_failed(std::io::ErrorKind::UnexpectedEof.into())),
-                Ok(_) => {}
-                Err(e) => return Err(self.read_failed(e)),
-            }
+        let filled = match &mut self.reader {
+            Reader::Seekable(r) => fill(r, &mut buf, len).await,
+            Reader::Stream(r) => fill(r, &mut buf, len).await,
+            Reader::File(_) => Err(std::io::Error::other("file sources are read at offsets")),
+        };
+        if let Err(e) = filled {
+            return Err(self.read_failed(e));
         }
         Ok(buf)
     }
@@ -324,6 +319,21 @@ impl<'a> Source<'a> {
             self.hashed = end;
         }
     }
+}
+
+/// Reads from `reader` until `buf` holds `len` bytes (a short source is `UnexpectedEof`).
+async fn fill<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    buf: &mut BytesMut,
+    len: usize,
+) -> std::io::Result<()> {
+    while buf.len() < len {
+        let want = (len - buf.len()) as u64;
+        if (&mut *reader).take(want).read_buf(buf).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    Ok(())
 }
 
 /// Fills `buf` from `file` at offset `at` (blocking).

@@ -148,3 +148,30 @@ sink = "out"
 "#
     )
 }
+
+/// A `[connection.NAME]` for the emulator's confidential app (client secret), trusting its CA;
+/// `secret` is the TOML value of `client_secret` (a macro such as `${env:VAR}`).
+pub fn emulator_connection(
+    name: &str,
+    emu: &graphlink_emulator::RunningEmulator,
+    secret: &str,
+) -> String {
+    format!(
+        r#"
+[connection.{name}]
+cloud = "custom"
+authority_host = "{base}"
+graph_url = "{base}"
+tenant = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e"
+client_id = "11111111-1111-4111-8111-111111111111"
+credential = "client-secret"
+client_secret = "{secret}"
+ca_certificate = "{ca}"
+"#,
+        base = emu.base_url(),
+        ca = emu
+            .ca_cert_path()
+            .expect("the emulator serves TLS")
+            .display(),
+    )
+}
