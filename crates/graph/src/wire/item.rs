@@ -191,3 +191,24 @@ pub struct Collection<T> {
     #[serde(default, rename = "@odata.deltaLink")]
     pub delta_link: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_links_are_read_but_never_shown_or_written() {
+        let link = "https://host/_download/SECRET-TOKEN";
+        let item: DriveItem = serde_json::from_value(serde_json::json!({
+            "id": "1",
+            "name": "a.txt",
+            "@microsoft.graph.downloadUrl": link,
+        }))
+        .unwrap();
+        assert_eq!(item.download_url.as_ref().map(|u| u.expose()), Some(link));
+        let debug = format!("{item:?}");
+        assert!(!debug.contains("SECRET-TOKEN"), "{debug}");
+        let written = serde_json::to_string(&item).unwrap();
+        assert!(!written.contains("SECRET-TOKEN"), "{written}");
+    }
+}
