@@ -172,3 +172,55 @@ async fn a_folder_download_takes_one_request_per_file() {
     );
     assert_eq!(env.matching("GET", "/content").await - contents, 2);
 }
+
+/// A folder upload reads its small files ahead in batches and leaves the others to their own
+/// upload: empty files, small ones (several batches' worth), ones over the read-ahead size but
+/// under the simple-upload limit, and ones that need an upload session all arrive intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_upload_of_mixed_sizes_arrives_intact() {
+    let env = start_with(graphlink_graph::Settings {
+        simple_upload_limit: 3 * 1024 * 1024,
+        upload_chunk_size: 320 * 1024,
+        ..Default::default()
+    })
+    .await;
+    let drive = guard("drive", env.adele()).await;
+    let src = tempfile::tempdir().unwrap();
+    let mut expected = write_tree(src.path(), 150);
+    for (name, len) in [
+        ("empty", 0),
+        ("one/just over a MiB", 1024 * 1024 + 1),
+        ("one/two #2/session", 3 * 1024 * 1024 + 5),
+    ] {
+        let data = content(len, len as u32);
+        std::fs::write(src.path().join(name), &data).unwrap();
+        expected.insert(name.to_string(), data);
+    }
+    let report = guard(
+        "upload",
+        drive.upload_dir(
+            src.path(),
+            "/mixed",
+            &TreeOptions::default(),
+            &graphlink_graph::NoProgress,
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.files, expected.len() as u64);
+    let dest = tempfile::tempdir().unwrap();
+    let report = guard(
+        "download",
+        drive.download_dir(
+            &ItemRef::path("/mixed"),
+            dest.path(),
+            &TreeOptions::default(),
+            &graphlink_graph::NoProgress,
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(read_tree(dest.path()), expected);
+}

@@ -1,10 +1,11 @@
 //! Recursive transfers of whole folders, several files at a time.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use futures::stream::{self, StreamExt};
 
+use super::local::{read_ahead, walk, LocalFile};
 use super::upload::UploadOptions;
 use crate::drive::DriveClient;
 use crate::error::{Error, Result};
@@ -43,61 +44,6 @@ pub struct TreeReport {
     pub failures: Vec<(String, Error)>,
 }
 
-struct LocalFile {
-    relative: Vec<String>,
-    path: PathBuf,
-}
-
-/// Lists a local folder recursively: folders (parents first) and files, as relative segments.
-/// Symbolic links are skipped (no loops).
-async fn walk_local(root: &Path) -> Result<(Vec<Vec<String>>, Vec<LocalFile>)> {
-    let mut dirs = Vec::new();
-    let mut files = Vec::new();
-    let mut queue = vec![(root.to_path_buf(), Vec::<String>::new())];
-    while let Some((dir, rel)) = queue.pop() {
-        let mut entries = tokio::fs::read_dir(&dir)
-            .await
-            .map_err(Error::io(format!("listing {}", dir.display())))?;
-        let mut found = Vec::new();
-        while let Some(entry) = entries
-            .next_entry()
-            .await
-            .map_err(Error::io(format!("listing {}", dir.display())))?
-        {
-            found.push(entry);
-        }
-        found.sort_by_key(|e| e.file_name());
-        for entry in found {
-            let path = entry.path();
-            let name = entry.file_name().into_string().map_err(|n| {
-                Error::invalid(
-                    "file name",
-                    format!("{} is not valid UTF-8", PathBuf::from(n).display()),
-                )
-            })?;
-            let kind = entry
-                .file_type()
-                .await
-                .map_err(Error::io(format!("reading {}", path.display())))?;
-            let mut child = rel.clone();
-            child.push(name);
-            if kind.is_dir() {
-                dirs.push(child.clone());
-                queue.push((path, child));
-            } else if kind.is_file() {
-                // No size here: each upload reads its file's metadata anyway (one file-system
-                // round trip per file, not two).
-                files.push(LocalFile {
-                    relative: child,
-                    path,
-                });
-            }
-        }
-    }
-    dirs.sort_by_key(|d| d.len());
-    Ok((dirs, files))
-}
-
 impl DriveClient {
     /// Uploads the local folder `local` (recursively) into the drive folder `remote` (a path,
     /// created with missing parents). Files that fail are listed in the report.
@@ -108,7 +54,12 @@ impl DriveClient {
         options: &TreeOptions,
         progress: &dyn Progress,
     ) -> Result<TreeReport> {
-        let (dirs, files) = walk_local(local).await?;
+        let (dirs, files) = {
+            let local = local.to_path_buf();
+            tokio::task::spawn_blocking(move || walk(&local))
+                .await
+                .map_err(|e| Error::io("listing the local folder")(std::io::Error::other(e)))??
+        };
         let root = self.create_folder_all(remote).await?;
         let mut report = TreeReport::default();
         let mut ids: HashMap<Vec<String>, String> = HashMap::new();
@@ -130,33 +81,46 @@ impl DriveClient {
         };
         let ids = &ids;
         let upload = &upload;
-        let results: Vec<(LocalFile, Result<DriveItem>)> = stream::iter(files)
-            .map(|file| async move {
+        let expected = files.len();
+        let (ahead, reader) = read_ahead(files, self.client.settings().simple_upload_limit);
+        let results: Vec<(LocalFile, Result<DriveItem>)> = ahead
+            .map(|(file, opened)| async move {
                 let target = file
                     .relative
                     .split_last()
                     .and_then(|(name, parent)| Some((name, ids.get(parent)?)));
-                let result = match target {
-                    Some((name, parent)) => {
-                        self.upload_file(
-                            &ItemRef::id(parent.clone()),
-                            name,
-                            &file.path,
-                            upload,
-                            progress,
-                        )
-                        .await
-                    }
-                    None => Err(Error::invalid(
+                let result = match (target, opened) {
+                    (None, _) => Err(Error::invalid(
                         "file",
-                        format!("{} has no folder", file.path.display()),
+                        format!("{} has no folder", file.describe()),
                     )),
+                    (Some(_), Err(e)) => Err(e),
+                    (Some((name, parent)), Ok(Some(opened))) => {
+                        let parent = ItemRef::id(parent.clone());
+                        self.upload_opened(&parent, name, file.describe(), opened, upload, progress)
+                            .await
+                    }
+                    // Not read ahead (large): the upload opens it.
+                    (Some((name, parent)), Ok(None)) => {
+                        let parent = ItemRef::id(parent.clone());
+                        self.upload_file(&parent, name, &file.path, upload, progress)
+                            .await
+                    }
                 };
                 (file, result)
             })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
             .await;
+        if reader.await.is_err() || results.len() != expected {
+            return Err(Error::io(format!(
+                "reading the files of {}",
+                local.display()
+            ))(std::io::Error::other(format!(
+                "the reading thread stopped after {} of {expected} files",
+                results.len()
+            ))));
+        }
         for (file, result) in results {
             match result {
                 Ok(item) => {

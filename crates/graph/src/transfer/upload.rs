@@ -8,6 +8,7 @@ use reqwest::header::CONTENT_RANGE;
 use reqwest::Method;
 use tokio::io::{AsyncRead, AsyncSeek};
 
+use super::local::{open_local, Opened};
 use super::ranges::{content_range, first_expected, next_fragment, Expected};
 use super::source::Source;
 use crate::drive::DriveClient;
@@ -72,8 +73,22 @@ impl DriveClient {
                 .await
                 .map_err(|e| Error::io(format!("opening {what}"))(std::io::Error::other(e)))??
         };
+        self.upload_opened(parent, name, what, opened, options, progress)
+            .await
+    }
+
+    /// Uploads a local file already opened (or read, when small) as `name` into `parent`;
+    /// `what` names it in messages and progress.
+    pub(crate) async fn upload_opened(
+        &self,
+        parent: &ItemRef,
+        name: &str,
+        what: String,
+        opened: Opened,
+        options: &UploadOptions,
+        progress: &dyn Progress,
+    ) -> Result<DriveItem> {
         let (source, size) = match opened {
-            // Small: read whole in the same blocking call (one file-system round trip).
             Opened::Small(content) => {
                 let size = content.len() as u64;
                 let source = Source::seekable(std::io::Cursor::new(content), size, what.clone());
@@ -426,46 +441,6 @@ impl DriveClient {
             Err(e) => tracing::debug!(error = %e, "could not cancel the upload session"),
         }
     }
-}
-
-/// A local file opened for upload.
-enum Opened {
-    /// Up to the simple-upload limit: the content.
-    Small(Vec<u8>),
-    /// Larger: the open file and its size.
-    Large(std::fs::File, u64),
-}
-
-/// Opens a local file (blocking): small files are read whole at once.
-fn open_local(path: &Path, what: &str, small_limit: u64) -> Result<Opened> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(Error::io(format!("opening {what}")))?;
-    let meta = file
-        .metadata()
-        .map_err(Error::io(format!("reading the size of {what}")))?;
-    if !meta.is_file() {
-        return Err(Error::invalid(
-            "upload source",
-            format!("{what} is not a regular file"),
-        ));
-    }
-    if meta.len() > small_limit {
-        return Ok(Opened::Large(file, meta.len()));
-    }
-    let mut content = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut content)
-        .map_err(Error::io(format!("reading {what}")))?;
-    if content.len() as u64 != meta.len() {
-        return Err(Error::invalid(
-            "upload source",
-            format!(
-                "{what} changed size while being read ({} bytes announced, {} read)",
-                meta.len(),
-                content.len()
-            ),
-        ));
-    }
-    Ok(Opened::Small(content))
 }
 
 fn matches_source(item: &DriveItem, source: &Source<'_>) -> bool {
