@@ -10,6 +10,7 @@ use axum::Router;
 use futures::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
+use crate::graph::body::TempFile;
 use crate::web::GraphError;
 use crate::AppState;
 
@@ -36,7 +37,10 @@ async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Re
         return GraphError::bad_request("raw blob names are [A-Za-z0-9._-]{1,128}").into_response();
     };
     let result = async {
-        let mut file = tokio::fs::File::create(&path).await?;
+        let (file, temp) = create(path.clone()).await?;
+        // Removed again if the upload fails.
+        let mut temp = temp.map(TempFile::new);
+        let mut file = tokio::fs::File::from_std(file);
         let mut body = req.into_body().into_data_stream();
         let mut size = 0u64;
         while let Some(chunk) = body.try_next().await.map_err(std::io::Error::other)? {
@@ -44,6 +48,10 @@ async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Re
             file.write_all(&chunk).await?;
         }
         file.flush().await?;
+        if let Some(temp) = &mut temp {
+            tokio::fs::rename(temp.path(), &path).await?;
+            temp.keep();
+        }
         Ok::<u64, std::io::Error>(size)
     }
     .await;
@@ -60,6 +68,28 @@ async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Re
         )
         .into_response(),
     }
+}
+
+/// Opens the file a raw `PUT` writes: the blob itself when it is new; when it exists, a
+/// temporary file renamed over it at the end (returned as the second value). A replaced blob is
+/// thus freed only once its successor is written, as a Graph upload replaces a file's content:
+/// both sides of the comparison write into memory the kernel has not just freed (which costs
+/// several times less on a virtual machine that hands freed memory back to its host).
+async fn create(
+    path: std::path::PathBuf,
+) -> std::io::Result<(std::fs::File, Option<std::path::PathBuf>)> {
+    tokio::task::spawn_blocking(move || match std::fs::File::create_new(&path) {
+        Ok(file) => Ok((file, None)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(format!(".{}.tmp", crate::graph::ids::random_token(9)));
+            let temp = path.with_file_name(name);
+            Ok((std::fs::File::create_new(&temp)?, Some(temp)))
+        }
+        Err(e) => Err(e),
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 async fn download(State(state): State<AppState>, Path(name): Path<String>) -> Response {

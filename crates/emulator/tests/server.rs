@@ -124,3 +124,65 @@ async fn raw_blobs_round_trip_without_graph_logic() {
     assert_eq!(missing.status(), 404);
     emu.shutdown().await;
 }
+
+/// A raw `PUT` over an existing blob writes a new file and renames it over the old one (as a
+/// Graph upload replaces content): the blob then holds the new bytes, and no temporary file is
+/// left, after a success or after a body that broke off.
+#[tokio::test]
+async fn raw_blob_replacement_leaves_only_the_new_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emulator::start(EmulatorOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = client_for(emu.ca_cert_path().unwrap());
+    let url = format!("{}/_emulator/raw/replaced", emu.base_url());
+    for content in ["first version", "second, longer version", "third"] {
+        let put = client.put(&url).body(content).send().await.unwrap();
+        assert_eq!(put.status(), 201);
+        let got = client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(got.as_ref(), content.as_bytes());
+    }
+    // A body that fails half-way: the old content stays, the temporary file goes.
+    let broken = futures::stream::iter(vec![
+        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"partial")),
+        Err(std::io::Error::other("the sender gave up")),
+    ]);
+    let _ = client
+        .put(&url)
+        .body(reqwest::Body::wrap_stream(broken))
+        .send()
+        .await;
+    let got = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), b"third");
+    emu.shutdown().await;
+    let mut leftovers = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().contains("replaced.") {
+                leftovers.push(p);
+            }
+        }
+    }
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
