@@ -57,7 +57,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
         .context("creating /bench")?;
     let down = download_path(&ctx.work);
     let mut best = Best::default();
-    for round in 0..ctx.sizes.large_rounds {
+    for (round, counted) in ctx.sizes.rounds_of(ctx.sizes.large_rounds) {
         // Alternate who goes first, so that neither always finds the warmer disk cache.
         let sequence = if round % 2 == 0 {
             [
@@ -100,14 +100,17 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
             }
             let i = slot(transfer);
             let speed = mb_per_s(size, std::time::Duration::from_secs_f64(m.secs));
-            best.speeds[i].push(speed);
-            best.peak[i] = max_opt(best.peak[i], m.peak_rss);
-            best.rss_before[i] = max_opt(best.rss_before[i], m.rss_before);
+            if counted {
+                best.speeds[i].push(speed);
+                best.peak[i] = max_opt(best.peak[i], m.peak_rss);
+                best.rss_before[i] = max_opt(best.rss_before[i], m.rss_before);
+            }
             ctx.say(format!(
-                "  {transfer:?}: {speed:.0} MB/s, peak RSS {}",
+                "  {transfer:?}: {speed:.0} MB/s, peak RSS {}{}",
                 m.peak_rss
                     .map(|p| format!("{:.1} MiB", mib(p)))
-                    .unwrap_or_else(|| "n/a".into())
+                    .unwrap_or_else(|| "n/a".into()),
+                super::warmup_note(counted)
             ));
             if matches!(transfer, Transfer::ClientDownload | Transfer::RawDownload) {
                 let _ = tokio::fs::remove_file(&down).await;
@@ -129,6 +132,7 @@ async fn flush_disk_cache() {
 fn figures(ctx: &Ctx, b: &Best) -> Vec<Figure> {
     let size_mib = mib(ctx.sizes.large);
     let rounds = ctx.sizes.large_rounds;
+    let medians = ctx.sizes.median_of(rounds);
     let chunk_mib = mib(ctx.product.graph.settings().upload_chunk_size);
     let s = |t| median(&b.speeds[slot(t)]);
     let mut out = vec![
@@ -138,7 +142,7 @@ fn figures(ctx: &Ctx, b: &Best) -> Vec<Figure> {
             s(Transfer::RawUpload),
             "MB/s",
             format!(
-                "{size_mib:.0} MiB file, median of {rounds} rounds (each transfer in a fresh process); client: upload_file, upload session with {chunk_mib:.2} MiB fragments, {} requests; baseline: one streaming PUT to /_emulator/raw",
+                "{size_mib:.0} MiB file, {medians} (each transfer in a fresh process); client: upload_file, upload session with {chunk_mib:.2} MiB fragments, {} requests; baseline: one streaming PUT to /_emulator/raw",
                 b.upload_requests
             ),
         )
@@ -149,7 +153,7 @@ fn figures(ctx: &Ctx, b: &Best) -> Vec<Figure> {
             s(Transfer::RawDownload),
             "MB/s",
             format!(
-                "{size_mib:.0} MiB file, median of {rounds} rounds; client: download_to_file (metadata with its download link, then that link, quickXorHash check), {} requests; baseline: one streaming GET to a file",
+                "{size_mib:.0} MiB file, {medians}; client: download_to_file (metadata with its download link, then that link, quickXorHash check), {} requests; baseline: one streaming GET to a file",
                 b.download_requests
             ),
         )

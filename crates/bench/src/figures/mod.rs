@@ -25,10 +25,15 @@ use crate::throttle_log::ThrottleLog;
 pub struct Sizes {
     /// Size of the large file in bytes.
     pub large: u64,
-    /// Rounds of the large-file transfers (best round kept).
+    /// Rounds of the large-file transfers (figures: their medians). Even, so that each of the
+    /// two orders of the transfers in a round is used as often.
     pub large_rounds: u32,
-    /// Rounds of the small-file transfers (best round kept).
+    /// Rounds of the small-file transfers (figures: their medians; even, as above).
     pub rounds: u32,
+    /// Whether one more round runs first, uncounted: the first writes of a run land in memory
+    /// the kernel has not used for a while, which on this kind of virtual machine costs several
+    /// times more than the following rounds.
+    pub warmup: bool,
     /// Number of small files.
     pub small_count: usize,
     /// Size of each small file.
@@ -50,8 +55,9 @@ impl Sizes {
     pub fn full() -> Self {
         Self {
             large: 1 << 30,
-            large_rounds: 5,
-            rounds: 5,
+            large_rounds: 6,
+            rounds: 6,
+            warmup: true,
             small_count: 2_000,
             small_size: 16 * 1024,
             library: 100_000,
@@ -68,6 +74,7 @@ impl Sizes {
             large: 64 << 20,
             large_rounds: 1,
             rounds: 1,
+            warmup: false,
             small_count: 200,
             small_size: 16 * 1024,
             library: 5_000,
@@ -123,6 +130,35 @@ pub async fn timed<T, F: Future<Output = T>>(work: F) -> (T, Duration) {
     (out, start.elapsed())
 }
 
+impl Sizes {
+    /// The rounds to run, each with whether it counts (the warm-up round does not). Round
+    /// numbers alternate the order of the transfers.
+    pub fn rounds_of(&self, counted: u32) -> impl Iterator<Item = (u32, bool)> {
+        let warmup = u32::from(self.warmup);
+        (0..counted + warmup).map(move |round| (round, round >= warmup))
+    }
+
+    /// How figures over `counted` rounds say so: "median of 6 rounds (after a warm-up round)".
+    pub fn median_of(&self, counted: u32) -> String {
+        let plural = if counted == 1 { "" } else { "s" };
+        let warmup = if self.warmup {
+            " (after a warm-up round)"
+        } else {
+            ""
+        };
+        format!("median of {counted} round{plural}{warmup}")
+    }
+}
+
+/// What a progress line of an uncounted round adds.
+pub fn warmup_note(counted: bool) -> &'static str {
+    if counted {
+        ""
+    } else {
+        " (warm-up, not counted)"
+    }
+}
+
 /// Bytes per second as MB/s (10^6 bytes).
 pub fn mb_per_s(bytes: u64, took: Duration) -> f64 {
     bytes as f64 / 1e6 / took.as_secs_f64().max(1e-9)
@@ -153,6 +189,20 @@ pub fn mib(bytes: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::median;
+
+    #[test]
+    fn a_warm_up_round_runs_first_and_does_not_count() {
+        let full = super::Sizes::full();
+        let rounds: Vec<(u32, bool)> = full.rounds_of(2).collect();
+        assert_eq!(rounds, [(0, false), (1, true), (2, true)]);
+        assert_eq!(
+            full.median_of(2),
+            "median of 2 rounds (after a warm-up round)"
+        );
+        let quick = super::Sizes::quick();
+        assert_eq!(quick.rounds_of(1).collect::<Vec<_>>(), [(0, true)]);
+        assert_eq!(quick.median_of(1), "median of 1 round");
+    }
 
     #[test]
     fn median_of_odd_even_and_empty() {

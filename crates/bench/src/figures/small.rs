@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use graphlink_graph::{ItemRef, NoProgress, TreeOptions};
 
-use super::{median, raw, timed, Ctx};
+use super::{median, raw, timed, warmup_note, Ctx};
 use crate::cpu::CpuMark;
 use crate::data::{self, SmallFile};
 use crate::error::{Context, Error, Result};
@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
     let (mut up_cpu, mut base_up_cpu) = (Vec::new(), Vec::new());
     let downloads = ctx.work.join("small-down");
     let per_file_us = |d: Duration| d.as_secs_f64() * 1e6 / count as f64;
-    for round in 0..sizes.rounds {
+    for (round, counted) in sizes.rounds_of(sizes.rounds) {
         let remote = format!("/bench/small-{round}");
         let product_first = round % 2 == 0;
         for product in [product_first, !product_first] {
@@ -60,13 +60,18 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 ctx.admin.reset_counters().await?;
                 let mark = CpuMark::now(ctx.emulator_pid);
                 let took = product_upload(ctx, &dir, &remote, count, concurrency).await?;
-                if let Some((client, emulator)) = mark.since(ctx.emulator_pid) {
-                    up_cpu.push((per_file_us(client), per_file_us(emulator)));
-                }
+                let cpu = mark.since(ctx.emulator_pid);
                 up_requests = ctx.admin.counters(None).await?.total;
-                up = up.min(took);
-                up_rates.push(rate(count, took));
-                ctx.say(format!("  client upload: {:.0} files/s", rate(count, took)));
+                if counted {
+                    up_cpu.extend(cpu.map(|(c, e)| (per_file_us(c), per_file_us(e))));
+                    up = up.min(took);
+                    up_rates.push(rate(count, took));
+                }
+                ctx.say(format!(
+                    "  client upload: {:.0} files/s{}",
+                    rate(count, took),
+                    warmup_note(counted)
+                ));
             } else {
                 let mark = CpuMark::now(ctx.emulator_pid);
                 let (result, took) = timed(
@@ -78,14 +83,16 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                     .try_collect::<Vec<u64>>(),
                 )
                 .await;
-                if let Some((client, emulator)) = mark.since(ctx.emulator_pid) {
-                    base_up_cpu.push((per_file_us(client), per_file_us(emulator)));
-                }
+                let cpu = mark.since(ctx.emulator_pid);
                 result?;
-                base_up_rates.push(rate(count, took));
+                if counted {
+                    base_up_cpu.extend(cpu.map(|(c, e)| (per_file_us(c), per_file_us(e))));
+                    base_up_rates.push(rate(count, took));
+                }
                 ctx.say(format!(
-                    "  baseline upload: {:.0} files/s",
-                    rate(count, took)
+                    "  baseline upload: {:.0} files/s{}",
+                    rate(count, took),
+                    warmup_note(counted)
                 ));
             }
         }
@@ -103,10 +110,13 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 ctx.admin.reset_counters().await?;
                 let took = product_download(ctx, &remote, &dest, &files).await?;
                 down_requests = ctx.admin.counters(None).await?.total;
-                down_rates.push(rate(count, took));
+                if counted {
+                    down_rates.push(rate(count, took));
+                }
                 ctx.say(format!(
-                    "  client download: {:.0} files/s",
-                    rate(count, took)
+                    "  client download: {:.0} files/s{}",
+                    rate(count, took),
+                    warmup_note(counted)
                 ));
             } else {
                 let (result, took) = timed(
@@ -126,23 +136,26 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
                 if sizes.iter().any(|n| *n != files[0].size) {
                     return Err(Error::Check("a baseline download is incomplete".into()));
                 }
-                base_down_rates.push(rate(count, took));
+                if counted {
+                    base_down_rates.push(rate(count, took));
+                }
                 ctx.say(format!(
-                    "  baseline download: {:.0} files/s",
-                    rate(count, took)
+                    "  baseline download: {:.0} files/s{}",
+                    rate(count, took),
+                    warmup_note(counted)
                 ));
             }
         }
     }
     let per_file = |n: u64| n as f64 / count as f64;
-    let rounds = sizes.rounds;
+    let medians = sizes.median_of(sizes.rounds);
     let figures = vec![
         Figure::compared(
             "small_upload_rate",
             median(&up_rates),
             median(&base_up_rates),
             "files/s",
-            format!("{count} files of {} KiB, concurrency {concurrency} (TreeOptions default), median of {rounds} rounds; client: upload_dir; baseline: one PUT per file to /_emulator/raw", sizes.small_size / 1024),
+            format!("{count} files of {} KiB, concurrency {concurrency} (TreeOptions default), {medians}; client: upload_dir; baseline: one PUT per file to /_emulator/raw", sizes.small_size / 1024),
         )
         .target(Target::RatioAtLeast(0.8)),
         Figure::compared(
