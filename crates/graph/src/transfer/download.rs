@@ -32,6 +32,10 @@ struct Transfer<'a, W> {
     what: String,
 }
 
+/// Bytes gathered before each write to a local file: every write is a hop to tokio's blocking
+/// pool, so fewer, larger writes (1 MiB: 1,024 hops per GiB instead of 4,096) save CPU.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
 impl<W: AsyncWrite + Unpin + Send> Transfer<'_, W> {
     /// Streams a body (which starts at byte `body_start` of the file) to the writer, skipping
     /// bytes already written. `Ok(Some(error))` when the body broke off (resume from `offset`).
@@ -280,7 +284,7 @@ impl DriveClient {
             let file = tokio::fs::File::create(&temp)
                 .await
                 .map_err(Error::io(format!("creating {}", temp.display())))?;
-            let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+            let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
             self.download_item(meta, &mut out, progress).await?;
             out.flush()
                 .await
