@@ -139,18 +139,23 @@ async fn raw_blob_replacement_leaves_only_the_new_content() {
     .unwrap();
     let client = client_for(emu.ca_cert_path().unwrap());
     let url = format!("{}/_emulator/raw/replaced", emu.base_url());
+    let get = |url: &str| {
+        let request = client.get(url);
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec()
+        }
+    };
     for content in ["first version", "second, longer version", "third"] {
         let put = client.put(&url).body(content).send().await.unwrap();
         assert_eq!(put.status(), 201);
-        let got = client
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(got.as_ref(), content.as_bytes());
+        assert_eq!(get(&url).await, content.as_bytes());
     }
     // A body that fails half-way: the old content stays, the temporary file goes.
     let broken = futures::stream::iter(vec![
@@ -162,15 +167,7 @@ async fn raw_blob_replacement_leaves_only_the_new_content() {
         .body(reqwest::Body::wrap_stream(broken))
         .send()
         .await;
-    let got = client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(got.as_ref(), b"third");
+    assert_eq!(get(&url).await, b"third");
     emu.shutdown().await;
     let mut leftovers = Vec::new();
     let mut stack = vec![dir.path().to_path_buf()];
