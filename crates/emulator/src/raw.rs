@@ -37,7 +37,7 @@ async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Re
         return GraphError::bad_request("raw blob names are [A-Za-z0-9._-]{1,128}").into_response();
     };
     let result = async {
-        let (file, temp) = create(path.clone()).await?;
+        let (file, temp) = create(path.clone(), state.graph.temp_path()).await?;
         // Removed again if the upload fails.
         let mut temp = temp.map(TempFile::new);
         let mut file = tokio::fs::File::from_std(file);
@@ -71,19 +71,18 @@ async fn upload(State(state): State<AppState>, Path(name): Path<String>, req: Re
 }
 
 /// Opens the file a raw `PUT` writes: the blob itself when it is new; when it exists, a
-/// temporary file renamed over it at the end (returned as the second value). A replaced blob is
-/// thus freed only once its successor is written, as a Graph upload replaces a file's content:
-/// both sides of the comparison write into memory the kernel has not just freed (which costs
-/// several times less on a virtual machine that hands freed memory back to its host).
+/// temporary file (the Graph store's, on the same file system) renamed over it at the end
+/// (returned as the second value). A replaced blob is thus freed only once its successor is
+/// written, as a Graph upload replaces a file's content: both sides of the comparison write into
+/// memory the kernel has not just freed (which costs several times less on a virtual machine
+/// that hands freed memory back to its host).
 async fn create(
     path: std::path::PathBuf,
+    temp: std::path::PathBuf,
 ) -> std::io::Result<(std::fs::File, Option<std::path::PathBuf>)> {
     tokio::task::spawn_blocking(move || match std::fs::File::create_new(&path) {
         Ok(file) => Ok((file, None)),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let mut name = path.file_name().unwrap_or_default().to_os_string();
-            name.push(format!(".{}.tmp", crate::graph::ids::random_token(9)));
-            let temp = path.with_file_name(name);
             Ok((std::fs::File::create_new(&temp)?, Some(temp)))
         }
         Err(e) => Err(e),

@@ -158,10 +158,17 @@ async fn raw_blob_replacement_leaves_only_the_new_content() {
         assert_eq!(get(&url).await, content.as_bytes());
     }
     // A body that fails half-way: the old content stays, the temporary file goes.
-    let broken = futures::stream::iter(vec![
-        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"partial")),
-        Err(std::io::Error::other("the sender gave up")),
-    ]);
+    // The error comes after a pause, once the emulator has started writing.
+    let broken = futures::stream::unfold(0, |step| async move {
+        match step {
+            0 => Some((Ok(bytes::Bytes::from_static(b"partial")), 1)),
+            1 => {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                Some((Err(std::io::Error::other("the sender gave up")), 2))
+            }
+            _ => None,
+        }
+    });
     let _ = client
         .put(&url)
         .body(reqwest::Body::wrap_stream(broken))
@@ -176,7 +183,9 @@ async fn raw_blob_replacement_leaves_only_the_new_content() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.to_string_lossy().contains("replaced.") {
+            } else if p.to_string_lossy().contains("replaced.")
+                || p.parent().is_some_and(|d| d.ends_with("tmp"))
+            {
                 leftovers.push(p);
             }
         }
