@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::web::{GraphError, IdentityError};
-use crate::AppState;
 
 /// One fault to inject.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -242,8 +241,13 @@ impl FaultRegistry {
     }
 }
 
-/// Middleware applying the fault rules and counting requests.
-pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Middleware applying the fault rules and counting requests, over any state holding the
+/// registry.
+pub async fn inject<S: AsRef<FaultRegistry>>(
+    State(state): State<S>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/_emulator") {
         return next.run(req).await;
@@ -253,7 +257,7 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
         None => path.clone(),
     };
     let method = req.method().to_string();
-    let faults = &state.faults;
+    let faults = state.as_ref();
     faults.record(&method, &target);
     let Some(fault) = faults.pick(&method, &target) else {
         return next.run(req).await;

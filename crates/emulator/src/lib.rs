@@ -7,9 +7,12 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod bucket;
+pub mod defaults;
 pub mod error;
 pub mod faults;
 pub mod graph;
+pub mod html;
 pub mod identity;
 pub mod keys;
 pub mod persist;

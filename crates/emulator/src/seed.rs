@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::defaults;
 use crate::faults::FaultRule;
 use crate::graph::seed::SiteSeed;
 use crate::teams::seed::{ChatSeed, TeamSeed};
@@ -58,9 +59,9 @@ pub struct TenantSeed {
 impl TenantSeed {
     fn default_tenant() -> Self {
         Self {
-            id: "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            sharepoint_host: "contoso.sharepoint.com".into(),
+            id: defaults::TENANT_ID.into(),
+            domain: defaults::TENANT_DOMAIN.into(),
+            sharepoint_host: defaults::SHAREPOINT_HOST.into(),
             display_name: "Contoso".into(),
         }
     }
@@ -163,9 +164,9 @@ impl AppSeed {
         vec![
             AppSeed {
                 name: "graphlink-daemon".into(),
-                client_id: "11111111-1111-4111-8111-111111111111".into(),
-                secrets: vec!["emulator-client-secret".into()],
-                expired_secrets: vec!["emulator-expired-secret".into()],
+                client_id: defaults::DAEMON_APP_ID.into(),
+                secrets: vec![defaults::DAEMON_SECRET.into()],
+                expired_secrets: vec![defaults::DAEMON_EXPIRED_SECRET.into()],
                 certificate_pem: None,
                 generate_certificate: false,
                 public_client: false,
@@ -174,7 +175,7 @@ impl AppSeed {
             },
             AppSeed {
                 name: "cert-app".into(),
-                client_id: "22222222-2222-4222-8222-222222222222".into(),
+                client_id: defaults::CERT_APP_ID.into(),
                 secrets: vec![],
                 expired_secrets: vec![],
                 certificate_pem: None,
@@ -185,7 +186,7 @@ impl AppSeed {
             },
             AppSeed {
                 name: "graphlink-cli".into(),
-                client_id: "33333333-3333-4333-8333-333333333333".into(),
+                client_id: defaults::PUBLIC_APP_ID.into(),
                 secrets: vec![],
                 expired_secrets: vec![],
                 certificate_pem: None,
@@ -229,13 +230,13 @@ impl UserSeed {
     fn defaults() -> Vec<Self> {
         vec![
             UserSeed {
-                id: "5a1d7c3e-0b9f-4e2a-9c1d-aa0000000001".into(),
-                upn: "adele@contoso.onmicrosoft.com".into(),
+                id: defaults::ADELE_ID.into(),
+                upn: defaults::ADELE.into(),
                 display_name: "Adele Vance".into(),
             },
             UserSeed {
-                id: "5a1d7c3e-0b9f-4e2a-9c1d-aa0000000002".into(),
-                upn: "megan@contoso.onmicrosoft.com".into(),
+                id: defaults::MEGAN_ID.into(),
+                upn: defaults::MEGAN.into(),
                 display_name: "Megan Bowen".into(),
             },
         ]
@@ -303,7 +304,8 @@ impl Seed {
                 return Err(fail(format!("users[{i}].upn {} is used twice", user.upn)));
             }
         }
-        crate::teams::seed::validate(self).map_err(fail)?;
+        crate::teams::validate::validate(&self.teams, &self.chats, |u| self.user(u).is_some())
+            .map_err(fail)?;
         Ok(())
     }
 

@@ -60,7 +60,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::identity::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::faults::inject,
+            crate::faults::inject::<AppState>,
         ))
         .layer(axum::middleware::from_fn(crate::web::request_ids))
         .with_state(state)

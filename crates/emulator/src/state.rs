@@ -94,3 +94,19 @@ impl AppState {
         self.0.settings.read().clone()
     }
 }
+
+impl crate::web::Listener for AppState {
+    fn scheme(&self) -> &'static str {
+        AppState::scheme(self)
+    }
+
+    fn listen_authority(&self) -> String {
+        AppState::listen_authority(self)
+    }
+}
+
+impl AsRef<FaultRegistry> for AppState {
+    fn as_ref(&self) -> &FaultRegistry {
+        &self.0.faults
+    }
+}

@@ -8,8 +8,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::AppState;
-
 /// Ids of the request being served, stored in the request's extensions by [`request_ids`].
 #[derive(Debug, Clone)]
 pub struct RequestIds {
@@ -19,13 +17,22 @@ pub struct RequestIds {
     pub client_request_id: String,
 }
 
+/// Where the emulator listens: what [`BaseUrl`] falls back on when a request does not say
+/// which origin the client used.
+pub trait Listener {
+    /// `https` with TLS, else `http`.
+    fn scheme(&self) -> &'static str;
+    /// `host:port` the emulator listens on.
+    fn listen_authority(&self) -> String;
+}
+
 /// The scheme, host and port the client used, for absolute URLs the emulator hands out.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
 impl BaseUrl {
     /// Computes the base URL from `X-Forwarded-Proto`/`X-Forwarded-Host`, else `Host`.
-    pub fn from_headers(headers: &HeaderMap, state: &AppState) -> Self {
+    pub fn from_headers(headers: &HeaderMap, listener: &impl Listener) -> Self {
         let header = |name: &str| {
             headers
                 .get(name)
@@ -35,22 +42,16 @@ impl BaseUrl {
         };
         let scheme = header("x-forwarded-proto")
             .filter(|s| s == "http" || s == "https")
-            .unwrap_or_else(|| state.scheme().to_string());
+            .unwrap_or_else(|| listener.scheme().to_string());
         let host = header("x-forwarded-host")
             .or_else(|| header("host"))
-            .unwrap_or_else(|| state.listen_authority());
+            .unwrap_or_else(|| listener.listen_authority());
         BaseUrl(format!("{scheme}://{host}"))
     }
-}
 
-impl FromRequestParts<AppState> for BaseUrl {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        // HTTP/2 requests carry the host in the `:authority` pseudo-header (the URI), not `Host`.
+    /// The base URL of a request: its headers, or for an HTTP/2 request without `Host` its
+    /// `:authority` pseudo-header (the URI's authority).
+    pub fn from_parts(parts: &Parts, listener: &impl Listener) -> Self {
         let has_host = parts.headers.contains_key("x-forwarded-host")
             || parts.headers.contains_key(axum::http::header::HOST);
         if let (false, Some(authority)) = (has_host, parts.uri.authority()) {
@@ -58,9 +59,17 @@ impl FromRequestParts<AppState> for BaseUrl {
             if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
                 headers.insert(axum::http::header::HOST, v);
             }
-            return Ok(BaseUrl::from_headers(&headers, state));
+            return BaseUrl::from_headers(&headers, listener);
         }
-        Ok(BaseUrl::from_headers(&parts.headers, state))
+        BaseUrl::from_headers(&parts.headers, listener)
+    }
+}
+
+impl<S: Listener + Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(BaseUrl::from_parts(parts, state))
     }
 }
 

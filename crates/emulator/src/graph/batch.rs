@@ -13,7 +13,8 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use tower::ServiceExt;
 
-use super::dispatch::{json as json_response, json_body, Ctx, Outcome};
+use super::context::Ctx;
+use super::reply::{json as json_response, json_body, Outcome};
 use crate::web::GraphError;
 
 /// Most requests one batch may hold.

@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use super::dispatch::{json, Ctx, Outcome};
+use super::context::Ctx;
 use super::items::resolve;
 use super::model::Item;
 use super::path::{DriveSel, ItemAddr};
 use super::render;
+use super::reply::{json, Outcome};
 use super::store::name_key;
 use super::wire::Page;
 use crate::web::GraphError;

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::body::{self, io_error};
-use super::dispatch::{json, Ctx, Outcome};
+use super::context::Ctx;
 use super::ids;
 use super::items::resolve;
 use super::model::Conflict;
@@ -21,6 +21,7 @@ use super::mutate::{self, Destination, NewContent};
 use super::names::encode_segment;
 use super::path::{DriveSel, ItemAddr};
 use super::render;
+use super::reply::{json, Outcome};
 use crate::web::GraphError;
 use crate::AppState;
 

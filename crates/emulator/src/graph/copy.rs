@@ -9,13 +9,14 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::dispatch::{json as json_response, json_body, Ctx, Outcome};
+use super::context::Ctx;
 use super::ids;
 use super::items::resolve;
 use super::model::{Conflict, FileFacet, Identity};
 use super::mutate::{self, Placement};
 use super::names::validate_name;
 use super::path::{DriveSel, ItemAddr};
+use super::reply::{json as json_response, json_body, Outcome};
 use crate::web::GraphError;
 use crate::AppState;
 

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 
-use super::dispatch::{json, Ctx, Outcome};
+use super::context::Ctx;
 use super::ids;
 use super::model::Drive;
 use super::path::{DriveSel, ItemAddr};
 use super::render;
+use super::reply::{json, Outcome};
 use super::wire::{DriveItem, Page};
 use crate::web::GraphError;
 

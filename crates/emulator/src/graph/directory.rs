@@ -7,13 +7,12 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::auth::access_denied;
-use super::dispatch::{
-    json as json_response, json_body, method_not_allowed, user_not_found, Ctx, Outcome,
-};
+use super::context::Ctx;
 use super::ids;
 use super::model::Grant;
 use super::path::{DriveSel, DrivesOf, SiteSel};
 use super::render;
+use super::reply::{json as json_response, json_body, method_not_allowed, user_not_found, Outcome};
 use super::wire::{Page, UserJson};
 use crate::seed::UserSeed;
 use crate::web::GraphError;

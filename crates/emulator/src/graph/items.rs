@@ -5,13 +5,14 @@ use axum::http::header::IF_MATCH;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use super::dispatch::{json, json_body, Ctx, Outcome};
+use super::context::Ctx;
 use super::ids;
 use super::model::{Conflict, Drive, Item};
 use super::mutate::{self, Placement};
 use super::names::validate_name;
 use super::path::{DriveSel, ItemAddr};
 use super::render;
+use super::reply::{json, json_body, Outcome};
 use crate::web::GraphError;
 
 /// Resolves an item address in a drive (404 when missing).

@@ -3,7 +3,8 @@
 //!
 //! Requests under `/v1.0` and `/beta` go through one catch-all route ([`dispatch`]) that parses
 //! Graph's resource paths (colon syntax included, see [`path`]), checks the bearer token
-//! ([`auth`]) and calls the handler. Pre-authenticated URLs the emulator hands out live under
+//! ([`auth`]) and calls the handler; handlers get their request as a [`context::Ctx`] and answer
+//! with [`reply`]'s shapes. Pre-authenticated URLs the emulator hands out live under
 //! `/_download`, `/_upload` and `/_monitor`; test/admin views under `/_emulator/drives`.
 
 pub mod admin;
@@ -12,6 +13,7 @@ pub mod batch;
 pub mod body;
 pub mod children;
 pub mod content;
+pub mod context;
 pub mod copy;
 pub mod delta;
 pub mod directory;
@@ -24,6 +26,7 @@ pub mod mutate;
 pub mod names;
 pub mod path;
 pub mod render;
+pub mod reply;
 pub mod seed;
 pub mod sites;
 pub mod store;

@@ -1,48 +1,49 @@
 //! Optional throttling of Graph requests per app (`graph_requests_per_second` setting): a token
-//! bucket per client id; an empty bucket answers 429 with the wait in `Retry-After`.
+//! bucket per client id holding one second's worth of requests; an empty bucket answers 429
+//! with the wait in `Retry-After`. Both the drive routes and the Teams routes pass through it.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::Mutex;
+use axum::http::header::RETRY_AFTER;
+use axum::http::StatusCode;
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
+use crate::bucket::TokenBuckets;
+use crate::web::GraphError;
+use crate::AppState;
 
 /// Token buckets by app.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: TokenBuckets,
 }
 
 impl Throttle {
     /// Takes one request from `key`'s bucket refilled at `rate` per second; `Err(wait)` when
     /// the bucket is empty.
     pub fn take(&self, key: &str, rate: f64) -> Result<(), Duration> {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Ok(());
-        }
-        let burst = rate.max(1.0);
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock();
-        let b = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64(
-                ((1.0 - b.tokens) / rate).min(3600.0),
-            ))
-        }
+        self.buckets
+            .take(key, rate, rate.max(1.0))
+            .map_err(|wait| Duration::from_secs_f64(wait.min(3600.0)))
     }
+}
+
+/// Applies the `graph_requests_per_second` limit to a request of `app`: Graph's 429
+/// `activityLimitReached` with `Retry-After` when its bucket is empty (the pause is noted in
+/// the fault registry, so tests can count requests sent during it).
+pub fn admit(state: &AppState, app: &str) -> Result<(), GraphError> {
+    let Some(rate) = state.settings().graph_requests_per_second else {
+        return Ok(());
+    };
+    state.graph.throttle.take(app, rate).map_err(|wait| {
+        state.faults.note_pause(wait);
+        GraphError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests: the application is being throttled.",
+        )
+        .inner("activityLimitReached")
+        .header(RETRY_AFTER, retry_after(wait))
+    })
 }
 
 /// `Retry-After` text for a wait: seconds with up to three decimals, at least 0.001.

@@ -19,15 +19,16 @@ use tokio::io::AsyncSeekExt;
 
 use super::body::{self, io_error};
 use super::content::upload_target;
-use super::dispatch::{json, json_body, Ctx, Outcome};
+use super::context::Ctx;
 use super::ids::{self, format_time};
 use super::model::{Conflict, UploadSession};
 use super::mutate::{self, Destination, NewContent};
 use super::names::validate_name;
 use super::path::{DriveSel, ItemAddr};
 use super::render::{self, Render};
+use super::reply::{json, json_body, method_not_allowed, Outcome};
 use super::wire::UploadSessionJson;
-use crate::web::GraphError;
+use crate::web::{BaseUrl, GraphError};
 use crate::AppState;
 
 /// Fragment sizes (but the last) must be multiples of this.
@@ -184,7 +185,7 @@ pub async fn fragment_entry(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let base = super::dispatch::base_url(&parts, &state);
+    let base = BaseUrl::from_parts(&parts, &state).0;
     let req = Request::from_parts(parts, body);
     let result = if req.headers().contains_key(AUTHORIZATION) {
         Err(GraphError::new(
@@ -211,7 +212,7 @@ pub async fn fragment_entry(
                 StatusCode::NO_CONTENT.into_response()
             }),
             Method::POST => commit_deferred(&state, &base, &id).await,
-            _ => Err(super::dispatch::method_not_allowed()),
+            _ => Err(method_not_allowed()),
         }
     };
     result.unwrap_or_else(|e| e.into_response())

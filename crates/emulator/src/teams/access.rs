@@ -4,6 +4,7 @@
 use axum::http::{HeaderMap, StatusCode};
 
 use crate::graph::auth::{self, Caller};
+use crate::graph::throttle;
 use crate::web::GraphError;
 use crate::AppState;
 
@@ -107,21 +108,7 @@ pub const SEND_CHAT: Need = Need {
 /// Graph-wide request limit per app (`graph_requests_per_second`), shared with the drive routes.
 pub fn caller(state: &AppState, headers: &HeaderMap, base: &str) -> Result<Caller, GraphError> {
     let caller = auth::authenticate(state, headers, base)?;
-    if let Some(rate) = state.settings().graph_requests_per_second {
-        if let Err(wait) = state.graph.throttle.take(&caller.claims.appid, rate) {
-            state.faults.note_pause(wait);
-            return Err(GraphError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests: the application is being throttled.",
-            )
-            .inner("activityLimitReached")
-            .header(
-                axum::http::header::RETRY_AFTER,
-                crate::graph::throttle::retry_after(wait),
-            ));
-        }
-    }
+    throttle::admit(state, &caller.claims.appid)?;
     Ok(caller)
 }
 

@@ -15,16 +15,9 @@ use super::model::{Message, Team};
 use super::render::{self, Place};
 use super::throttle::retry_after_text;
 use crate::graph::auth::Caller;
+use crate::graph::reply::{json_body, user_not_found, Outcome};
 use crate::web::{BaseUrl, GraphError};
 use crate::AppState;
-
-/// A handler's outcome.
-pub type Outcome = Result<Response, GraphError>;
-
-/// Runs a handler and turns its error into Graph's error answer.
-pub fn answer(outcome: Outcome) -> Response {
-    outcome.unwrap_or_else(IntoResponse::into_response)
-}
 
 /// `{"@odata.context": ..., "@odata.count": n, "value": [...]}`.
 pub fn collection(value: Vec<Value>) -> Response {
@@ -36,7 +29,7 @@ fn user_for(state: &AppState, who: &str) -> Result<String, GraphError> {
         .seed
         .user(who)
         .map(|u| u.id.clone())
-        .ok_or_else(crate::graph::dispatch::user_not_found)
+        .ok_or_else(user_not_found)
 }
 
 /// `GET /me/joinedTeams`.
@@ -44,13 +37,11 @@ pub async fn my_teams(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        let me = access::me(&caller)?.to_string();
-        access::require(&caller, &access::READ_TEAMS, false)?;
-        joined(&state, &me)
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    let me = access::me(&caller)?.to_string();
+    access::require(&caller, &access::READ_TEAMS, false)?;
+    joined(&state, &me)
 }
 
 /// `GET /users/{id|upn}/joinedTeams`.
@@ -59,23 +50,21 @@ pub async fn user_teams(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Path(user): Path<String>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_TEAMS, false)?;
-        let id = user_for(&state, &user)?;
-        if caller
-            .user_id()
-            .is_some_and(|me| !me.eq_ignore_ascii_case(&id))
-        {
-            return Err(GraphError::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                "Delegated callers can only list their own joined teams.",
-            ));
-        }
-        joined(&state, &id)
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_TEAMS, false)?;
+    let id = user_for(&state, &user)?;
+    if caller
+        .user_id()
+        .is_some_and(|me| !me.eq_ignore_ascii_case(&id))
+    {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "Delegated callers can only list their own joined teams.",
+        ));
+    }
+    joined(&state, &id)
 }
 
 fn joined(state: &AppState, user_id: &str) -> Outcome {
@@ -112,14 +101,12 @@ pub async fn get_team(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Path(team_id): Path<String>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_TEAMS, false)?;
-        let store = state.teams.read();
-        let team = team_for(&store, &caller, &team_id)?;
-        Ok(Json(render::team(&state.seed, team)).into_response())
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_TEAMS, false)?;
+    let store = state.teams.read();
+    let team = team_for(&store, &caller, &team_id)?;
+    Ok(Json(render::team(&state.seed, team)).into_response())
 }
 
 /// `GET /teams/{id}/channels`.
@@ -128,19 +115,17 @@ pub async fn list_channels(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Path(team_id): Path<String>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHANNELS, false)?;
-        let store = state.teams.read();
-        let team = team_for(&store, &caller, &team_id)?;
-        let value = team
-            .channels
-            .iter()
-            .map(|c| render::channel(&state.seed, team, c))
-            .collect();
-        Ok(collection(value))
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHANNELS, false)?;
+    let store = state.teams.read();
+    let team = team_for(&store, &caller, &team_id)?;
+    let value = team
+        .channels
+        .iter()
+        .map(|c| render::channel(&state.seed, team, c))
+        .collect();
+    Ok(collection(value))
 }
 
 /// `GET /teams/{id}/channels/{channel-id}`.
@@ -149,17 +134,15 @@ pub async fn get_channel(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Path((team_id, channel_id)): Path<(String, String)>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHANNELS, false)?;
-        let store = state.teams.read();
-        let team = team_for(&store, &caller, &team_id)?;
-        let channel = team
-            .channel(&channel_id)
-            .ok_or_else(|| not_found(channel_missing(&channel_id)))?;
-        Ok(Json(render::channel(&state.seed, team, channel)).into_response())
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHANNELS, false)?;
+    let store = state.teams.read();
+    let team = team_for(&store, &caller, &team_id)?;
+    let channel = team
+        .channel(&channel_id)
+        .ok_or_else(|| not_found(channel_missing(&channel_id)))?;
+    Ok(Json(render::channel(&state.seed, team, channel)).into_response())
 }
 
 /// `GET /teams/{id}/primaryChannel`.
@@ -168,19 +151,17 @@ pub async fn primary_channel(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Path(team_id): Path<String>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHANNELS, false)?;
-        let store = state.teams.read();
-        let team = team_for(&store, &caller, &team_id)?;
-        let channel = team
-            .channels
-            .iter()
-            .find(|c| c.primary)
-            .ok_or_else(|| not_found("The team has no primary channel."))?;
-        Ok(Json(render::channel(&state.seed, team, channel)).into_response())
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHANNELS, false)?;
+    let store = state.teams.read();
+    let team = team_for(&store, &caller, &team_id)?;
+    let channel = team
+        .channels
+        .iter()
+        .find(|c| c.primary)
+        .ok_or_else(|| not_found("The team has no primary channel."))?;
+    Ok(Json(render::channel(&state.seed, team, channel)).into_response())
 }
 
 fn channel_missing(id: &str) -> String {
@@ -194,8 +175,8 @@ pub async fn post_message(
     headers: HeaderMap,
     Path((team_id, channel_id)): Path<(String, String)>,
     body: axum::body::Body,
-) -> Response {
-    answer(post(&state, &base, &headers, &team_id, &channel_id, None, body).await)
+) -> Outcome {
+    post(&state, &base, &headers, &team_id, &channel_id, None, body).await
 }
 
 /// `POST /teams/{id}/channels/{channel-id}/messages/{message-id}/replies`.
@@ -205,19 +186,17 @@ pub async fn post_reply(
     headers: HeaderMap,
     Path((team_id, channel_id, message_id)): Path<(String, String, String)>,
     body: axum::body::Body,
-) -> Response {
-    answer(
-        post(
-            &state,
-            &base,
-            &headers,
-            &team_id,
-            &channel_id,
-            Some(&message_id),
-            body,
-        )
-        .await,
+) -> Outcome {
+    post(
+        &state,
+        &base,
+        &headers,
+        &team_id,
+        &channel_id,
+        Some(&message_id),
+        body,
     )
+    .await
 }
 
 async fn post(
@@ -257,7 +236,7 @@ async fn post(
         )
         .header(axum::http::header::RETRY_AFTER, retry_after_text(wait)));
     }
-    let json = crate::graph::dispatch::json_body(body).await?;
+    let json = json_body(body).await?;
     let new = incoming::parse(&state.seed, &json)?;
     let identity = caller.identity();
     let mut store = state.teams.write();
@@ -311,41 +290,39 @@ pub async fn list_messages(
     headers: HeaderMap,
     Path((team_id, channel_id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHANNEL_MESSAGES, false)?;
-        let store = state.teams.read();
-        let team = team_for(&store, &caller, &team_id)?;
-        let channel = team
-            .channel(&channel_id)
-            .ok_or_else(|| not_found(channel_missing(&channel_id)))?;
-        let expand = query
-            .get("$expand")
-            .is_some_and(|e| e.split(',').any(|p| p.trim() == "replies"));
-        let place = Place::Channel {
-            team_id: &team.id,
-            channel_id: &channel.id,
-        };
-        let value = channel
-            .messages
-            .iter()
-            .rev()
-            .take(top(&query)?)
-            .map(|m| {
-                let mut v = render::message(&state.seed, &place, m);
-                if expand {
-                    v["replies"] = m
-                        .replies
-                        .iter()
-                        .map(|r| render::message(&state.seed, &place, r))
-                        .collect();
-                }
-                v
-            })
-            .collect();
-        Ok(collection(value))
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHANNEL_MESSAGES, false)?;
+    let store = state.teams.read();
+    let team = team_for(&store, &caller, &team_id)?;
+    let channel = team
+        .channel(&channel_id)
+        .ok_or_else(|| not_found(channel_missing(&channel_id)))?;
+    let expand = query
+        .get("$expand")
+        .is_some_and(|e| e.split(',').any(|p| p.trim() == "replies"));
+    let place = Place::Channel {
+        team_id: &team.id,
+        channel_id: &channel.id,
+    };
+    let value = channel
+        .messages
+        .iter()
+        .rev()
+        .take(top(&query)?)
+        .map(|m| {
+            let mut v = render::message(&state.seed, &place, m);
+            if expand {
+                v["replies"] = m
+                    .replies
+                    .iter()
+                    .map(|r| render::message(&state.seed, &place, r))
+                    .collect();
+            }
+            v
+        })
+        .collect();
+    Ok(collection(value))
 }
 
 /// `GET .../messages/{message-id}/replies` (newest first).
@@ -355,33 +332,31 @@ pub async fn list_replies(
     headers: HeaderMap,
     Path((team_id, channel_id, message_id)): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHANNEL_MESSAGES, false)?;
-        let store = state.teams.read();
-        let team = team_for(&store, &caller, &team_id)?;
-        let channel = team
-            .channel(&channel_id)
-            .ok_or_else(|| not_found(channel_missing(&channel_id)))?;
-        let root = channel
-            .messages
-            .iter()
-            .find(|m| m.id == message_id)
-            .ok_or_else(|| not_found(format!("Message {message_id} was not found.")))?;
-        let place = Place::Channel {
-            team_id: &team.id,
-            channel_id: &channel.id,
-        };
-        let value = root
-            .replies
-            .iter()
-            .rev()
-            .take(top(&query)?)
-            .map(|m| render::message(&state.seed, &place, m))
-            .collect();
-        Ok(collection(value))
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHANNEL_MESSAGES, false)?;
+    let store = state.teams.read();
+    let team = team_for(&store, &caller, &team_id)?;
+    let channel = team
+        .channel(&channel_id)
+        .ok_or_else(|| not_found(channel_missing(&channel_id)))?;
+    let root = channel
+        .messages
+        .iter()
+        .find(|m| m.id == message_id)
+        .ok_or_else(|| not_found(format!("Message {message_id} was not found.")))?;
+    let place = Place::Channel {
+        team_id: &team.id,
+        channel_id: &channel.id,
+    };
+    let value = root
+        .replies
+        .iter()
+        .rev()
+        .take(top(&query)?)
+        .map(|m| render::message(&state.seed, &place, m))
+        .collect();
+    Ok(collection(value))
 }
 
 /// `$top` (default: everything).

@@ -6,17 +6,17 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::response::Response;
 use axum::Json;
 use serde_json::Value;
 
 use super::access::{self, bad_request, not_found, not_member};
-use super::channels::{answer, collection, top, Outcome};
+use super::channels::{collection, top};
 use super::incoming;
 use super::model::{Chat, Message, TeamsStore};
 use super::render::{self, Place};
 use crate::graph::auth::Caller;
 use crate::graph::ids::now_millis;
+use crate::graph::reply::{json_body, Outcome};
 use crate::web::{BaseUrl, GraphError};
 use crate::AppState;
 
@@ -48,21 +48,19 @@ pub async fn my_chats(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        let me = access::me(&caller)?.to_string();
-        access::require(&caller, &access::READ_CHATS, false)?;
-        let expand = expands_members(&query);
-        let store = state.teams.read();
-        let mut chats: Vec<&Chat> = store.chats.iter().filter(|c| c.has_member(&me)).collect();
-        chats.sort_by_key(|c| std::cmp::Reverse(c.last_updated));
-        let value = chats
-            .into_iter()
-            .map(|c| render::chat(&state.seed, c, expand))
-            .collect();
-        Ok(collection(value))
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    let me = access::me(&caller)?.to_string();
+    access::require(&caller, &access::READ_CHATS, false)?;
+    let expand = expands_members(&query);
+    let store = state.teams.read();
+    let mut chats: Vec<&Chat> = store.chats.iter().filter(|c| c.has_member(&me)).collect();
+    chats.sort_by_key(|c| std::cmp::Reverse(c.last_updated));
+    let value = chats
+        .into_iter()
+        .map(|c| render::chat(&state.seed, c, expand))
+        .collect();
+    Ok(collection(value))
 }
 
 /// `GET /chats/{id}`.
@@ -72,14 +70,12 @@ pub async fn get_chat(
     headers: HeaderMap,
     Path(chat_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHATS, false)?;
-        let store = state.teams.read();
-        let chat = chat_for(&store, &caller, &chat_id)?;
-        Ok(Json(render::chat(&state.seed, chat, expands_members(&query))).into_response())
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHATS, false)?;
+    let store = state.teams.read();
+    let chat = chat_for(&store, &caller, &chat_id)?;
+    Ok(Json(render::chat(&state.seed, chat, expands_members(&query))).into_response())
 }
 
 /// `GET /chats/{id}/members`.
@@ -88,19 +84,17 @@ pub async fn chat_members(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     Path(chat_id): Path<String>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHATS, false)?;
-        let store = state.teams.read();
-        let chat = chat_for(&store, &caller, &chat_id)?;
-        let value = chat
-            .members
-            .iter()
-            .map(|m| render::member(&state.seed, &chat.id, m, true))
-            .collect();
-        Ok(collection(value))
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHATS, false)?;
+    let store = state.teams.read();
+    let chat = chat_for(&store, &caller, &chat_id)?;
+    let value = chat
+        .members
+        .iter()
+        .map(|m| render::member(&state.seed, &chat.id, m, true))
+        .collect();
+    Ok(collection(value))
 }
 
 /// The user an `aadUserConversationMember`'s `user@odata.bind` names:
@@ -148,8 +142,8 @@ pub async fn create_chat(
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> Response {
-    answer(create(&state, &base, &headers, body).await)
+) -> Outcome {
+    create(&state, &base, &headers, body).await
 }
 
 async fn create(
@@ -160,7 +154,7 @@ async fn create(
 ) -> Outcome {
     let caller = access::caller(state, headers, base)?;
     access::require(&caller, &access::CREATE_CHAT, false)?;
-    let json = crate::graph::dispatch::json_body(body).await?;
+    let json = json_body(body).await?;
     let chat_type = match json.get("chatType").and_then(Value::as_str) {
         Some(t) if t.eq_ignore_ascii_case("oneOnOne") => "oneOnOne",
         Some(t) if t.eq_ignore_ascii_case("group") => "group",
@@ -240,8 +234,8 @@ pub async fn post_message(
     headers: HeaderMap,
     Path(chat_id): Path<String>,
     body: axum::body::Body,
-) -> Response {
-    answer(post(&state, &base, &headers, &chat_id, body).await)
+) -> Outcome {
+    post(&state, &base, &headers, &chat_id, body).await
 }
 
 async fn post(
@@ -254,7 +248,7 @@ async fn post(
     let caller = access::caller(state, headers, base)?;
     access::require(&caller, &access::SEND_CHAT, true)?;
     chat_for(&state.teams.read(), &caller, chat_id)?;
-    let json = crate::graph::dispatch::json_body(body).await?;
+    let json = json_body(body).await?;
     let new = incoming::parse(&state.seed, &json)?;
     let identity = caller.identity();
     let mut store = state.teams.write();
@@ -291,20 +285,18 @@ pub async fn list_messages(
     headers: HeaderMap,
     Path(chat_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    answer((|| {
-        let caller = access::caller(&state, &headers, &base)?;
-        access::require(&caller, &access::READ_CHAT_MESSAGES, false)?;
-        let store = state.teams.read();
-        let chat = chat_for(&store, &caller, &chat_id)?;
-        let place = Place::Chat { chat_id: &chat.id };
-        let value = chat
-            .messages
-            .iter()
-            .rev()
-            .take(top(&query)?)
-            .map(|m| render::message(&state.seed, &place, m))
-            .collect();
-        Ok(collection(value))
-    })())
+) -> Outcome {
+    let caller = access::caller(&state, &headers, &base)?;
+    access::require(&caller, &access::READ_CHAT_MESSAGES, false)?;
+    let store = state.teams.read();
+    let chat = chat_for(&store, &caller, &chat_id)?;
+    let place = Place::Chat { chat_id: &chat.id };
+    let value = chat
+        .messages
+        .iter()
+        .rev()
+        .take(top(&query)?)
+        .map(|m| render::message(&state.seed, &place, m))
+        .collect();
+    Ok(collection(value))
 }

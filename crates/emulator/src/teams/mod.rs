@@ -25,6 +25,7 @@ pub mod sanitize;
 pub mod seed;
 pub mod throttle;
 pub mod ui;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

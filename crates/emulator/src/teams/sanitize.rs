@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::incoming::ADAPTIVE_CARD;
+use crate::html::escape;
 
 /// Tags kept (without attributes, except `href` on `a` and `src`/`alt` on `img`).
 const ALLOWED: &[&str] = &[
@@ -54,22 +55,6 @@ const DROP_WITH_CONTENT: &[&str] = &[
     "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "head",
     "title", "textarea", "select", "frameset", "frame", "applet",
 ];
-
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A message body as safe HTML.
 pub fn body_html(content_type: &str, content: &str, attachments: &[Value]) -> String {

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::seed::Seed;
-
 /// A team.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -111,72 +109,4 @@ impl TeamSeed {
             },
         ]
     }
-}
-
-/// Checks the Teams part of a seed; the message names the offending field.
-pub fn validate(seed: &Seed) -> Result<(), String> {
-    let user_known = |u: &str| seed.user(u).is_some();
-    let mut team_ids = std::collections::HashSet::new();
-    let mut channel_ids = std::collections::HashSet::new();
-    for (i, team) in seed.teams.iter().enumerate() {
-        if team.display_name.trim().is_empty() {
-            return Err(format!("teams[{i}].display_name is empty"));
-        }
-        let id = super::ids::team_id(team);
-        if uuid::Uuid::parse_str(&id).is_err() {
-            return Err(format!("teams[{i}].id {id} is not a GUID"));
-        }
-        if !team_ids.insert(id.to_ascii_lowercase()) {
-            return Err(format!("teams[{i}].id {id} is used twice"));
-        }
-        for m in &team.members {
-            if !user_known(m) {
-                return Err(format!("teams[{i}].members: unknown user {m}"));
-            }
-        }
-        if team.channels.is_empty() {
-            return Err(format!("teams[{i}] needs at least one channel"));
-        }
-        if team.channels.iter().filter(|c| c.primary).count() > 1 {
-            return Err(format!("teams[{i}] has more than one primary channel"));
-        }
-        for (j, ch) in team.channels.iter().enumerate() {
-            if ch.display_name.trim().is_empty() {
-                return Err(format!("teams[{i}].channels[{j}].display_name is empty"));
-            }
-            let cid = super::ids::channel_id(&id, ch);
-            if !super::ids::is_channel_id(&cid) {
-                return Err(format!(
-                    "teams[{i}].channels[{j}].id {cid} is not of the form 19:<32 hex>@thread.tacv2"
-                ));
-            }
-            if !channel_ids.insert(cid.clone()) {
-                return Err(format!("teams[{i}].channels[{j}].id {cid} is used twice"));
-            }
-        }
-    }
-    for (i, chat) in seed.chats.iter().enumerate() {
-        match chat.chat_type.as_str() {
-            "oneOnOne" if chat.members.len() != 2 => {
-                return Err(format!(
-                    "chats[{i}]: a oneOnOne chat has exactly two members"
-                ))
-            }
-            "oneOnOne" | "group" => {}
-            other => {
-                return Err(format!(
-                    "chats[{i}].chat_type {other:?}: expected oneOnOne or group"
-                ))
-            }
-        }
-        if chat.members.len() < 2 {
-            return Err(format!("chats[{i}] needs at least two members"));
-        }
-        for m in &chat.members {
-            if !user_known(m) {
-                return Err(format!("chats[{i}].members: unknown user {m}"));
-            }
-        }
-    }
-    Ok(())
 }

@@ -1,21 +1,15 @@
 //! Channel-post throttling: a token bucket per app (the tenant is the emulator's one tenant),
 //! refilled at `channel_post_rate_per_sec` up to `channel_post_burst` posts.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::Mutex;
-
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
+use crate::bucket::TokenBuckets;
 
 /// The buckets of every app, and how many posts were refused.
 #[derive(Default)]
 pub struct Throttle {
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: TokenBuckets,
     throttled: AtomicU64,
 }
 
@@ -31,27 +25,14 @@ impl Throttle {
     /// Takes one post from `app`'s bucket, or says how long until one is available. A rate of
     /// zero or less turns throttling off.
     pub fn take(&self, app: &str, rate_per_sec: f64, burst: u32) -> Result<(), Duration> {
-        if rate_per_sec.is_nan() || rate_per_sec <= 0.0 || rate_per_sec.is_infinite() {
-            return Ok(());
-        }
         let burst = f64::from(burst.max(1));
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock();
-        let bucket = buckets.entry(app.to_ascii_lowercase()).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate_per_sec).min(burst);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            return Ok(());
-        }
-        self.throttled.fetch_add(1, Ordering::Relaxed);
-        let wait = (1.0 - bucket.tokens) / rate_per_sec;
-        // Round up to whole milliseconds so the client never comes back a hair too early.
-        Err(Duration::from_millis((wait * 1000.0).ceil() as u64 + 1))
+        self.buckets
+            .take(&app.to_ascii_lowercase(), rate_per_sec, burst)
+            .map_err(|wait| {
+                self.throttled.fetch_add(1, Ordering::Relaxed);
+                // Round up to whole milliseconds so the client never comes back a hair too early.
+                Duration::from_millis((wait * 1000.0).ceil() as u64 + 1)
+            })
     }
 
     /// How many posts were refused with 429 so far.

@@ -6,7 +6,8 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 
 use super::model::Message;
-use super::sanitize::{body_html, escape};
+use super::sanitize::body_html;
+use crate::html::escape;
 use crate::AppState;
 
 const STYLE: &str = "body{font-family:Segoe UI,Helvetica,Arial,sans-serif;margin:0;background:#f5f5f5;color:#242424}

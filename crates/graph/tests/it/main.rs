@@ -1,0 +1,14 @@
+//! The integration tests of graphlink-graph, one test binary (one link) for the crate.
+
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
+mod teams_support;
+mod drives;
+mod gigabyte;
+mod items;
+mod ops;
+mod pipeline;
+mod teams;
+mod transfers;
+mod tree;
