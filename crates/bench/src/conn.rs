@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use graphlink_graph::GraphClient;
-use graphlink_http::{ClientOptions, Sender};
-use graphlink_identity::{ConnectionConfig, TokenProvider};
+use graphlink_http::ClientOptions;
+use graphlink_identity::TokenProvider;
+use graphlink_runtime::{ConnectOptions, Connected};
 
 use crate::error::{Context, Result};
 use crate::serve::Endpoint;
@@ -38,19 +39,16 @@ pub fn plain_http(endpoint: &Endpoint) -> Result<reqwest::Client> {
         .context("building the HTTP client")
 }
 
-/// The connection settings as a user gets them from the environment: `AZURE_TENANT_ID`,
-/// `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST` and `GRAPHLINK_GRAPH_BASE`
-/// pointing at the emulator.
-pub fn config(endpoint: &Endpoint) -> Result<ConnectionConfig> {
-    let vars: HashMap<&str, String> = HashMap::from([
+/// The environment a user would set for the emulator: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
+/// `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST` and `GRAPHLINK_GRAPH_BASE`.
+fn environment(endpoint: &Endpoint) -> HashMap<&'static str, String> {
+    HashMap::from([
         ("AZURE_TENANT_ID", TENANT_ID.to_string()),
         ("AZURE_CLIENT_ID", CLIENT_ID.to_string()),
         ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_string()),
         ("AZURE_AUTHORITY_HOST", endpoint.base_url.clone()),
         ("GRAPHLINK_GRAPH_BASE", endpoint.base_url.clone()),
-    ]);
-    graphlink_identity::from_env("bench", |k| vars.get(k).cloned())
-        .context("configuring the connection")
+    ])
 }
 
 /// A product connection: its own pool, sender (retry policy and pause) and token cache.
@@ -62,23 +60,16 @@ pub struct Product {
     pub tokens: Arc<dyn TokenProvider>,
 }
 
-/// Builds a fresh product connection (new pool, new empty token cache).
+/// Builds a fresh product connection (new pool, new empty token cache) the way the product
+/// does: [`Connected::from_env`] with the emulator's CA trusted.
 pub fn product(endpoint: &Endpoint, cache_dir: &Path) -> Result<Product> {
-    let config = config(endpoint)?;
-    let http = client_options(endpoint)?
-        .build()
-        .context("building the HTTP client")?;
-    let sender = Sender::default();
-    let tokens = graphlink_identity::provider(&config, http.clone(), sender.clone(), cache_dir)
-        .context("building the token provider")?;
-    let base = format!(
-        "{}/v1.0",
-        config.authority.graph_base().trim_end_matches('/')
-    );
-    let graph = GraphClient::builder(base, tokens.clone())
-        .with_http_client(http)
-        .with_sender(sender)
-        .build()
+    let vars = environment(endpoint);
+    let options = ConnectOptions::new(cache_dir).trusting(Some(endpoint.ca_cert.clone()));
+    let connected = Connected::from_env("bench", |k| vars.get(k).cloned(), &options)
+        .context("configuring the connection")?;
+    let tokens = connected.tokens().context("building the token provider")?;
+    let graph = connected
+        .graph_with(tokens.clone())
         .context("building the Graph client")?;
     Ok(Product { graph, tokens })
 }

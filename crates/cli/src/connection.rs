@@ -1,14 +1,15 @@
-//! Resolving the MS Graph connection a command uses: a project's connection asset or the
-//! `AZURE_*` environment; one HTTP pool and one retry policy per connection.
+//! The flags that choose the MS Graph connection a command uses, and turning them into a
+//! [`Connection`]: a project's connection asset or the `AZURE_*` environment, through the
+//! runtime's one path ([`graphlink_runtime::Connected`]).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use graphlink_graph::GraphClient;
-use graphlink_http::{ClientOptions, Sender};
-use graphlink_identity::{ConnectionConfig, TokenProvider};
+use graphlink_runtime::{ConnectOptions, ResolvedConnection};
+
+/// A connection ready to use: identity settings, HTTP pool, retry policy, sign-in cache.
+pub type Connection = graphlink_runtime::Connected;
 
 /// Flags every command that talks to Graph shares.
 #[derive(Debug, Clone, Args)]
@@ -33,43 +34,51 @@ pub struct ConnectionArgs {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// A connection ready to use: identity settings, HTTP pool, retry policy, sign-in cache.
-#[derive(Debug, Clone)]
-pub struct Connection {
-    /// The identity settings.
-    pub config: ConnectionConfig,
-    /// The connection's HTTP client (one pool).
-    pub http: reqwest::Client,
-    /// The connection's retry policy and throttling pause.
-    pub sender: Sender,
-    /// The sign-in cache folder.
-    pub cache_dir: PathBuf,
-    /// Plain `http://` allowed (loopback emulator only).
-    pub allow_http: bool,
-}
+impl ConnectionArgs {
+    /// The sign-in cache folder: `--cache-dir`, else [`graphlink_runtime::default_cache_dir`]
+    /// (`None` when the system has no cache folder).
+    pub fn sign_in_cache_or_default(&self) -> Option<PathBuf> {
+        self.cache_dir
+            .clone()
+            .or_else(graphlink_runtime::default_cache_dir)
+    }
 
-impl Connection {
-    /// Resolves the connection: a project's connection asset with `--project`, else the
-    /// `AZURE_*` environment variables.
-    pub fn resolve(args: &ConnectionArgs) -> anyhow::Result<Self> {
-        if let Some(dir) = &args.project {
-            return Self::from_project(dir, args);
+    /// The sign-in cache folder; an error telling how to name one when the system has none.
+    pub fn sign_in_cache(&self) -> anyhow::Result<PathBuf> {
+        self.sign_in_cache_or_default().context(
+            "no cache folder for sign-ins on this system: pass --cache-dir or set GRAPHLINK_CACHE_DIR",
+        )
+    }
+
+    fn connect_options(&self) -> anyhow::Result<ConnectOptions> {
+        Ok(ConnectOptions::new(self.sign_in_cache()?).trusting(self.ca_cert.clone()))
+    }
+
+    /// The connection: a project's connection asset with `--project`, else the `AZURE_*`
+    /// environment variables.
+    pub fn connect(&self) -> anyhow::Result<Connection> {
+        if let Some(dir) = &self.project {
+            let resolved = self.resolve_in(dir)?;
+            return self.connect_resolved(&resolved);
         }
-        let config = graphlink_identity::from_env("env", |k| std::env::var(k).ok()).context(
+        let options = self.connect_options()?;
+        Connection::from_env("env", |k| std::env::var(k).ok(), &options).context(
             "no connection configured: pass --project DIR [--connection NAME], or set AZURE_TENANT_ID, \
              AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH); for a custom \
              authority also AZURE_AUTHORITY_HOST and GRAPHLINK_GRAPH_BASE",
-        )?;
-        let mut options = ClientOptions::default();
-        if let Some(ca) = &args.ca_cert {
-            options = options.trust_ca_file(ca)?;
-        }
-        Self::build(config, options, false, args)
+        )
     }
 
-    fn from_project(dir: &std::path::Path, args: &ConnectionArgs) -> anyhow::Result<Self> {
+    /// A resolved connection asset (a service's connection, say), with `--ca-cert` trusted
+    /// too and sign-ins in the cache folder.
+    pub fn connect_resolved(&self, resolved: &ResolvedConnection) -> anyhow::Result<Connection> {
+        Ok(Connection::resolve(resolved, &self.connect_options()?)?)
+    }
+
+    /// The connection asset of the project in `dir`: `--connection`, or the only one.
+    fn resolve_in(&self, dir: &std::path::Path) -> anyhow::Result<ResolvedConnection> {
         let project = graphlink_runtime::Project::load(dir)?;
-        let name = match &args.connection {
+        let name = match &self.connection {
             Some(name) => name.clone(),
             None => match project.connections.as_slice() {
                 [only] => only.meta.id.name.clone(),
@@ -84,71 +93,11 @@ impl Connection {
                 ),
             },
         };
-        let resolved = graphlink_runtime::resolve_connection(
+        Ok(graphlink_runtime::resolve_connection(
             &project,
             &name,
-            args.stage.as_deref(),
-            args.secret_key.as_deref(),
-        )?;
-        let mut options = resolved.client_options()?;
-        if let Some(ca) = &args.ca_cert {
-            options = options.trust_ca_file(ca)?;
-        }
-        Self::build(
-            resolved.identity_config()?,
-            options,
-            resolved.allow_insecure_http,
-            args,
-        )
-    }
-
-    /// Builds the pool and retry policy for identity settings.
-    fn build(
-        config: ConnectionConfig,
-        options: ClientOptions,
-        allow_http: bool,
-        args: &ConnectionArgs,
-    ) -> anyhow::Result<Self> {
-        let http = options.build()?;
-        let cache_dir = match &args.cache_dir {
-            Some(dir) => dir.clone(),
-            None => dirs::cache_dir()
-                .map(|d| d.join("graphlink"))
-                .context("no cache folder for sign-ins on this system: pass --cache-dir or set GRAPHLINK_CACHE_DIR")?,
-        };
-        Ok(Self {
-            config,
-            http,
-            sender: Sender::default(),
-            cache_dir,
-            allow_http,
-        })
-    }
-
-    /// The connection's token provider.
-    pub fn tokens(&self) -> anyhow::Result<Arc<dyn TokenProvider>> {
-        Ok(graphlink_identity::provider(
-            &self.config,
-            self.http.clone(),
-            self.sender.clone(),
-            &self.cache_dir,
+            self.stage.as_deref(),
+            self.secret_key.as_deref(),
         )?)
-    }
-
-    /// The Graph base URL with version (`https://graph.microsoft.com/v1.0`).
-    pub fn graph_url(&self) -> String {
-        format!(
-            "{}/v1.0",
-            self.config.authority.graph_base().trim_end_matches('/')
-        )
-    }
-
-    /// A Graph client sharing this connection's pool, retry policy and tokens.
-    pub fn graph(&self) -> anyhow::Result<GraphClient> {
-        Ok(GraphClient::builder(self.graph_url(), self.tokens()?)
-            .with_http_client(self.http.clone())
-            .with_sender(self.sender.clone())
-            .allow_http(self.allow_http)
-            .build()?)
     }
 }

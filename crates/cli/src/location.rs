@@ -9,6 +9,8 @@
 
 use graphlink_graph::DriveRef;
 
+use crate::error::CliError;
+
 /// Where a file command reads or writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -23,20 +25,11 @@ pub enum Location {
     Local(std::path::PathBuf),
 }
 
-/// A location string that could not be understood.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("location `{input}`: {reason}")]
-pub struct LocationError {
-    /// The text given.
-    pub input: String,
-    /// What is wrong and what a valid location looks like.
-    pub reason: String,
-}
-
 impl Location {
-    /// Parses a location given on the command line.
-    pub fn parse(input: &str) -> Result<Self, LocationError> {
-        let fail = |reason: &str| LocationError {
+    /// Parses a location given on the command line; a string that is not a location is a
+    /// [`CliError::Location`].
+    pub fn parse(input: &str) -> Result<Self, CliError> {
+        let fail = |reason: &str| CliError::Location {
             input: input.to_string(),
             reason: reason.to_string(),
         };
@@ -191,9 +184,11 @@ mod tests {
             "drive:///x",
             "s3://bucket/x",
         ] {
-            let err = Location::parse(bad).unwrap_err();
-            assert_eq!(err.input, bad);
-            assert!(!err.reason.is_empty());
+            let Err(CliError::Location { input, reason }) = Location::parse(bad) else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(input, bad);
+            assert!(!reason.is_empty());
         }
     }
 }

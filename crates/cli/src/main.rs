@@ -3,10 +3,12 @@
 mod args;
 mod commands;
 mod connection;
+mod error;
 mod exit;
 mod location;
 mod output;
 mod progress;
+mod report;
 
 use std::process::ExitCode;
 
@@ -28,7 +30,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(args)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", report::message(&err));
             ExitCode::from(exit::for_error(&err))
         }
     }

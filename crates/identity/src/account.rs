@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::b64url_decode;
-use crate::wire::{ClientInfo, IdTokenClaims};
+use crate::wire::{b64url_decode, ClientInfo, IdTokenClaims};
 
 /// Who signed in (no secrets).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

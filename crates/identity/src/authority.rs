@@ -25,6 +25,74 @@ pub enum Cloud {
     },
 }
 
+/// Which cloud a name selects, before any URL is known: the national clouds, or a custom
+/// deployment whose URLs are given separately ([`Cloud::custom`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloudKind {
+    /// [`Cloud::Global`].
+    Global,
+    /// [`Cloud::UsGov`].
+    UsGov,
+    /// [`Cloud::UsGovDod`].
+    UsGovDod,
+    /// [`Cloud::China`].
+    China,
+    /// [`Cloud::Custom`]: the authority host and Graph base URL are given separately.
+    Custom,
+}
+
+impl CloudKind {
+    /// Every kind, in [`CloudKind::NAMES`] order.
+    pub const ALL: [CloudKind; 5] = [
+        CloudKind::Global,
+        CloudKind::UsGov,
+        CloudKind::UsGovDod,
+        CloudKind::China,
+        CloudKind::Custom,
+    ];
+
+    /// The canonical names, for "expected one of" messages: `global`, `usgov`, `usgovdod`,
+    /// `china`, `custom`.
+    pub const NAMES: [&'static str; 5] = ["global", "usgov", "usgovdod", "china", "custom"];
+
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CloudKind::Global => "global",
+            CloudKind::UsGov => "usgov",
+            CloudKind::UsGovDod => "usgovdod",
+            CloudKind::China => "china",
+            CloudKind::Custom => "custom",
+        }
+    }
+
+    /// Parses a cloud name, ignoring case, blanks, `-` and `_`: `global` (also `public`,
+    /// `azurepublic`, `azurepubliccloud`), `usgov` (also `gcchigh`, `usgovernment`,
+    /// `azureusgovernment`), `usgovdod` (also `dod`, `usdod`), `china` (also `azurechina`,
+    /// `azurechinacloud`), `custom`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let norm: String = name
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_') && !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match norm.as_str() {
+            "global" | "public" | "azurepublic" | "azurepubliccloud" => Some(CloudKind::Global),
+            "usgov" | "gcchigh" | "azureusgovernment" | "usgovernment" => Some(CloudKind::UsGov),
+            "usgovdod" | "dod" | "usdod" => Some(CloudKind::UsGovDod),
+            "china" | "azurechina" | "azurechinacloud" => Some(CloudKind::China),
+            "custom" => Some(CloudKind::Custom),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CloudKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Cloud {
     /// A custom cloud; trailing slashes are removed. The URLs are validated when an
     /// [`Authority`] is built from it.
@@ -35,25 +103,45 @@ impl Cloud {
         }
     }
 
-    /// Parses a cloud name: `global` (also `public`, `azurepublic`), `usgov` (also `gcchigh`,
-    /// `us-gov`), `usgovdod` (also `dod`, `us-gov-dod`), `china` (also `azurechina`).
-    /// `custom` needs URLs and is built with [`Cloud::custom`].
+    /// Parses a cloud name ([`CloudKind::from_name`], aliases accepted). `custom` needs URLs:
+    /// build it with [`Cloud::custom`].
     pub fn from_name(name: &str) -> Result<Self, Error> {
-        let norm: String = name
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_' | ' '))
-            .collect::<String>()
-            .to_ascii_lowercase();
-        match norm.as_str() {
-            "global" | "public" | "azurepublic" | "azurepubliccloud" => Ok(Cloud::Global),
-            "usgov" | "gcchigh" | "azureusgovernment" | "usgovernment" => Ok(Cloud::UsGov),
-            "usgovdod" | "dod" | "usdod" => Ok(Cloud::UsGovDod),
-            "china" | "azurechina" | "azurechinacloud" => Ok(Cloud::China),
-            _ => Err(Error::config(
+        match CloudKind::from_name(name) {
+            Some(kind) => Cloud::known(kind).ok_or_else(|| {
+                Error::config(
+                    "cloud",
+                    "a custom cloud needs an authority host and a Graph base URL",
+                )
+            }),
+            None => Err(Error::config(
                 "cloud",
-                format!("unknown cloud '{name}': expected global, usgov, usgovdod, china or custom (with an authority host and a Graph base URL)"),
+                format!(
+                    "unknown cloud '{name}': expected {} (with an authority host and a Graph base URL)",
+                    CloudKind::NAMES.join(", ")
+                ),
             )),
+        }
+    }
+
+    /// The cloud of a known kind; `None` for [`CloudKind::Custom`] (which needs URLs).
+    pub fn known(kind: CloudKind) -> Option<Self> {
+        match kind {
+            CloudKind::Global => Some(Cloud::Global),
+            CloudKind::UsGov => Some(Cloud::UsGov),
+            CloudKind::UsGovDod => Some(Cloud::UsGovDod),
+            CloudKind::China => Some(Cloud::China),
+            CloudKind::Custom => None,
+        }
+    }
+
+    /// Which kind of cloud this is.
+    pub fn kind(&self) -> CloudKind {
+        match self {
+            Cloud::Global => CloudKind::Global,
+            Cloud::UsGov => CloudKind::UsGov,
+            Cloud::UsGovDod => CloudKind::UsGovDod,
+            Cloud::China => CloudKind::China,
+            Cloud::Custom { .. } => CloudKind::Custom,
         }
     }
 
@@ -121,7 +209,7 @@ impl Tenant {
             "consumers" => return Ok(Tenant::Consumers),
             _ => {}
         }
-        if uuid::Uuid::try_parse(&v).is_ok() && v.len() == 36 {
+        if crate::rules::is_guid(&v) {
             return Ok(Tenant::Id(v));
         }
         let label_ok = |l: &str| {
@@ -142,6 +230,21 @@ impl Tenant {
     /// Whether this names one tenant (required by client credentials).
     pub fn is_concrete(&self) -> bool {
         matches!(self, Tenant::Id(_) | Tenant::Domain(_))
+    }
+
+    /// Fails with a configuration error (field `tenant`) unless this names one tenant: client
+    /// credentials (secret or certificate) get app-only tokens of one tenant.
+    pub fn require_concrete(&self) -> Result<(), Error> {
+        if self.is_concrete() {
+            Ok(())
+        } else {
+            Err(Error::config(
+                "tenant",
+                format!(
+                    "client credentials (secret or certificate) need a concrete tenant id or domain, not '{self}'"
+                ),
+            ))
+        }
     }
 
     /// The tenant as it appears in URLs.
@@ -294,17 +397,9 @@ impl Authority {
     /// Fails with a configuration error if this authority cannot be used for client
     /// credentials (app-only tokens need one concrete tenant).
     pub fn require_concrete_tenant(&self) -> Result<(), Error> {
-        if self.tenant.is_concrete() {
-            Ok(())
-        } else {
-            Err(Error::config(
-                "authority",
-                format!(
-                    "client credentials (secret or certificate) need a concrete tenant id or domain, not '{}'",
-                    self.tenant
-                ),
-            ))
-        }
+        self.tenant
+            .require_concrete()
+            .map_err(|e| e.in_field("authority"))
     }
 
     /// A stable identifier used to key cached tokens (lower-case authority URL).
@@ -438,8 +533,39 @@ mod tests {
         assert_eq!(Cloud::from_name("us-gov").unwrap(), Cloud::UsGov);
         assert_eq!(Cloud::from_name("USGovDoD").unwrap(), Cloud::UsGovDod);
         assert_eq!(Cloud::from_name("china").unwrap(), Cloud::China);
+        assert_eq!(Cloud::from_name("AzurePublicCloud").unwrap(), Cloud::Global);
+        assert!(Cloud::from_name("custom").is_err());
         let err = Cloud::from_name("mars").unwrap_err().to_string();
         assert!(err.contains("cloud") && err.contains("mars"), "{err}");
+    }
+
+    #[test]
+    fn cloud_kinds_name_every_cloud_once() {
+        for (kind, name) in CloudKind::ALL.into_iter().zip(CloudKind::NAMES) {
+            assert_eq!(kind.name(), name);
+            assert_eq!(CloudKind::from_name(name), Some(kind));
+            assert_eq!(kind.to_string(), name);
+            match Cloud::known(kind) {
+                Some(cloud) => assert_eq!(cloud.kind(), kind),
+                None => assert_eq!(kind, CloudKind::Custom),
+            }
+        }
+        for (alias, kind) in [
+            ("public", CloudKind::Global),
+            ("us-gov", CloudKind::UsGov),
+            ("us_gov_dod", CloudKind::UsGovDod),
+            ("GCC High", CloudKind::UsGov),
+            ("Azure China Cloud", CloudKind::China),
+            (" Custom ", CloudKind::Custom),
+        ] {
+            assert_eq!(CloudKind::from_name(alias), Some(kind), "{alias}");
+        }
+        assert_eq!(CloudKind::from_name("mars"), None);
+        assert_eq!(CloudKind::from_name(""), None);
+        assert_eq!(
+            Cloud::custom("https://a", "https://b").kind(),
+            CloudKind::Custom
+        );
     }
 
     #[test]
@@ -559,6 +685,14 @@ mod tests {
             .unwrap()
             .require_concrete_tenant()
             .unwrap();
+        for t in ["common", "organizations", "consumers"] {
+            let err = Tenant::parse(t).unwrap().require_concrete().unwrap_err();
+            assert!(
+                matches!(&err, Error::Config { field, reason } if field == "tenant" && reason.contains(&format!("not '{t}'"))),
+                "{err:?}"
+            );
+        }
+        Tenant::parse(TID).unwrap().require_concrete().unwrap();
         for bad in ["", "not a tenant", "contoso", "a..b", "x/y"] {
             assert!(Tenant::parse(bad).is_err(), "{bad}");
         }

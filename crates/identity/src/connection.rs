@@ -115,7 +115,7 @@ pub fn provider(
         ConnectionCredential::ClientSecret(secret) => ClientAuth::Secret(secret.clone()),
         ConnectionCredential::ClientCertificate(cert) => ClientAuth::Certificate(cert.clone()),
         ConnectionCredential::DeviceFlow => {
-            crate::credential::check_client_id(&config.client_id)?;
+            crate::rules::check_client_id(&config.client_id)?;
             return Ok(Arc::new(TokenCache::new(
                 config.user_credential(http, cache_dir),
             )));

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use base64::Engine;
 use graphlink_http::{describe_transport_error, Idempotency, Sender};
 use serde::de::DeserializeOwned;
 
@@ -213,13 +212,6 @@ impl TokenSet {
             account,
         }
     }
-}
-
-/// Decodes base64url (with or without padding).
-pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text.trim().trim_end_matches('='))
-        .ok()
 }
 
 #[cfg(test)]

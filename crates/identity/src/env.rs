@@ -18,6 +18,7 @@ use std::sync::Arc;
 use crate::authority::{Authority, AuthorityOptions, Cloud};
 use crate::connection::{ConnectionConfig, ConnectionCredential};
 use crate::credential::ClientCertificate;
+use crate::rules::check_client_id;
 use crate::secret::Secret;
 use crate::Error;
 
@@ -47,6 +48,7 @@ pub fn from_env(
         .ok_or_else(|| Error::config(AZURE_TENANT_ID, "is not set (tenant id or domain)"))?;
     let client_id = get(AZURE_CLIENT_ID)
         .ok_or_else(|| Error::config(AZURE_CLIENT_ID, "is not set (application id)"))?;
+    let client_id = check_client_id(&client_id).map_err(|e| e.in_field(AZURE_CLIENT_ID))?;
     let graph_base = get(GRAPHLINK_GRAPH_BASE);
     let authority = match get(AZURE_AUTHORITY_HOST) {
         None => match &graph_base {
@@ -68,27 +70,25 @@ pub fn from_env(
                 graph_base.as_deref(),
                 AuthorityOptions::default(),
             )
-            .map_err(|e| match e {
-                Error::Config { field, reason } if field == "authority" => {
-                    Error::config(AZURE_AUTHORITY_HOST, reason)
+            .map_err(|e| match &e {
+                Error::Config { field, .. } if field == "authority" => {
+                    e.in_field(AZURE_AUTHORITY_HOST)
                 }
-                Error::Config { field, reason } if field == "graph_base" => {
-                    Error::config(GRAPHLINK_GRAPH_BASE, reason)
+                Error::Config { field, .. } if field == "graph_base" => {
+                    e.in_field(GRAPHLINK_GRAPH_BASE)
                 }
-                other => other,
+                _ => e,
             })
         }
     }
-    .map_err(|e| match e {
-        Error::Config { field, reason } if field == "authority" => {
-            Error::config(AZURE_TENANT_ID, reason)
-        }
-        other => other,
+    .map_err(|e| match &e {
+        Error::Config { field, .. } if field == "authority" => e.in_field(AZURE_TENANT_ID),
+        _ => e,
     })?;
-    authority.require_concrete_tenant().map_err(|e| match e {
-        Error::Config { reason, .. } => Error::config(AZURE_TENANT_ID, reason),
-        other => other,
-    })?;
+    authority
+        .tenant()
+        .require_concrete()
+        .map_err(|e| e.in_field(AZURE_TENANT_ID))?;
     let credential = if let Some(secret) = get(AZURE_CLIENT_SECRET) {
         ConnectionCredential::ClientSecret(Secret::new(secret))
     } else if let Some(path) = get(AZURE_CLIENT_CERTIFICATE_PATH) {
@@ -116,7 +116,7 @@ pub fn from_env(
     Ok(ConnectionConfig {
         name: connection.to_string(),
         authority,
-        client_id: client_id.trim().to_string(),
+        client_id,
         scopes: Vec::new(),
         credential,
     })
@@ -128,6 +128,7 @@ mod tests {
     use std::collections::HashMap;
 
     const TID: &str = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e";
+    const APP: &str = "11111111-1111-4111-8111-111111111111";
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs
@@ -150,7 +151,7 @@ mod tests {
             "env",
             env(&[
                 (AZURE_TENANT_ID, TID),
-                (AZURE_CLIENT_ID, "app"),
+                (AZURE_CLIENT_ID, APP),
                 (AZURE_CLIENT_SECRET, "s"),
             ]),
         )
@@ -160,7 +161,7 @@ mod tests {
             c.authority.url(),
             format!("https://login.microsoftonline.com/{TID}")
         );
-        assert_eq!(c.client_id, "app");
+        assert_eq!(c.client_id, APP);
         assert!(
             matches!(c.credential, ConnectionCredential::ClientSecret(ref s) if s.expose() == "s")
         );
@@ -170,7 +171,7 @@ mod tests {
     fn authority_host_selects_the_cloud_or_a_custom_one() {
         let base = [
             (AZURE_TENANT_ID, TID),
-            (AZURE_CLIENT_ID, "app"),
+            (AZURE_CLIENT_ID, APP),
             (AZURE_CLIENT_SECRET, "s"),
         ];
         let with = |extra: &[(&'static str, &'static str)]| {
@@ -226,13 +227,25 @@ mod tests {
             field_of(from_env("e", env(&[(AZURE_TENANT_ID, TID)])).unwrap_err()),
             AZURE_CLIENT_ID
         );
+        // The client id follows the one rule of identity: a GUID.
+        let err = from_env(
+            "e",
+            env(&[
+                (AZURE_TENANT_ID, TID),
+                (AZURE_CLIENT_ID, "app"),
+                (AZURE_CLIENT_SECRET, "s"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not an application id"), "{err}");
+        assert_eq!(field_of(err), AZURE_CLIENT_ID);
         assert_eq!(
             field_of(
                 from_env(
                     "e",
                     env(&[
                         (AZURE_TENANT_ID, TID),
-                        (AZURE_CLIENT_ID, "a"),
+                        (AZURE_CLIENT_ID, APP),
                         (AZURE_CLIENT_SECRET, " ")
                     ])
                 )
@@ -246,7 +259,7 @@ mod tests {
                     "e",
                     env(&[
                         (AZURE_TENANT_ID, "common"),
-                        (AZURE_CLIENT_ID, "a"),
+                        (AZURE_CLIENT_ID, APP),
                         (AZURE_CLIENT_SECRET, "s")
                     ])
                 )
@@ -260,7 +273,7 @@ mod tests {
                     "e",
                     env(&[
                         (AZURE_TENANT_ID, "not a tenant"),
-                        (AZURE_CLIENT_ID, "a"),
+                        (AZURE_CLIENT_ID, APP),
                         (AZURE_CLIENT_SECRET, "s")
                     ])
                 )
@@ -272,7 +285,7 @@ mod tests {
             "e",
             env(&[
                 (AZURE_TENANT_ID, TID),
-                (AZURE_CLIENT_ID, "a"),
+                (AZURE_CLIENT_ID, APP),
                 (AZURE_CLIENT_CERTIFICATE_PATH, "/nonexistent/cert.pem"),
             ]),
         )
@@ -282,7 +295,7 @@ mod tests {
             "e",
             env(&[
                 (AZURE_TENANT_ID, TID),
-                (AZURE_CLIENT_ID, "a"),
+                (AZURE_CLIENT_ID, APP),
                 (AZURE_CLIENT_CERTIFICATE_PATH, "/x.pem"),
                 (AZURE_CLIENT_CERTIFICATE_PASSWORD, "pw"),
             ]),
@@ -301,7 +314,7 @@ mod tests {
             "e",
             env(&[
                 (AZURE_TENANT_ID, TID),
-                (AZURE_CLIENT_ID, "a"),
+                (AZURE_CLIENT_ID, APP),
                 (AZURE_CLIENT_CERTIFICATE_PATH, path.to_str().unwrap()),
             ]),
         )

@@ -69,6 +69,27 @@ impl Error {
         }
     }
 
+    /// The same error blamed on `field` (a configuration error's setting renamed, for example
+    /// to the environment variable or project field it came from); other errors unchanged.
+    pub fn in_field(self, field: impl Into<String>) -> Self {
+        match self {
+            Error::Config { reason, .. } => Error::Config {
+                field: field.into(),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// What is wrong, without the "invalid identity configuration: FIELD:" prefix, for callers
+    /// that name the field themselves (the message of any other error).
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Config { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The identity platform's error, if this is one.
     pub fn identity(&self) -> Option<&IdentityError> {
         match self {
@@ -357,5 +378,18 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }
+    }
+
+    #[test]
+    fn config_errors_can_be_blamed_on_another_field() {
+        let e = Error::config("tenant", "not concrete").in_field("AZURE_TENANT_ID");
+        assert!(
+            matches!(&e, Error::Config { field, reason } if field == "AZURE_TENANT_ID" && reason == "not concrete"),
+            "{e:?}"
+        );
+        assert_eq!(e.reason(), "not concrete");
+        let other = Error::Cancelled.in_field("x");
+        assert!(matches!(other, Error::Cancelled));
+        assert_eq!(other.reason(), "the sign-in was cancelled");
     }
 }

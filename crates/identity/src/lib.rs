@@ -6,6 +6,8 @@
 //! - [`cache`]: the in-memory [`TokenCache`] (one request per refresh, whatever the number of
 //!   callers) and the persistent, multi-process-safe [`cache::TokenStore`] of user sign-ins;
 //! - [`env`]: credentials from `AZURE_*` environment variables;
+//! - [`rules`]: the rules of a connection's settings (client id, tenant, cloud names), shared
+//!   with callers that check settings before use;
 //! - the entry points the CLI uses: [`provider`], [`device_login`], [`status`], [`logout`].
 //!
 //! No secret, assertion or token ever appears in an error, a log line or `Debug` output.
@@ -64,6 +66,7 @@ pub mod env;
 mod error;
 #[cfg(test)]
 mod redaction_tests;
+pub mod rules;
 mod secret;
 #[cfg(test)]
 mod testutil;
@@ -71,8 +74,8 @@ mod token;
 mod wire;
 
 pub use account::AccountInfo;
-pub use authority::{Authority, AuthorityOptions, Cloud, Tenant};
-pub use cache::{TokenCache, TokenFetcher};
+pub use authority::{Authority, AuthorityOptions, Cloud, CloudKind, Tenant};
+pub use cache::TokenCache;
 pub use connection::{
     device_login, logout, provider, status, AccountStatus, ConnectionConfig, ConnectionCredential,
     DEFAULT_DELEGATED_SCOPES,
@@ -81,5 +84,6 @@ pub use credential::{ClientCertificate, DeviceCodePrompt};
 pub use endpoint::{Http, TokenSet};
 pub use env::from_env;
 pub use error::{Error, IdentityError, IdentityErrorKind};
+pub use rules::check_client_id;
 pub use secret::Secret;
-pub use token::{AccessToken, TokenProvider};
+pub use token::{AccessToken, TokenFetcher, TokenProvider};

@@ -19,6 +19,7 @@ use crate::{AccessToken, Error, TokenProvider};
 const CLIENT_SECRET: &str = "CLIENT-SECRET-7f3a";
 const ACCESS: &str = "ACCESS-TOKEN-91bc";
 const REFRESH: &str = "REFRESH-TOKEN-55de";
+const APP: &str = "11111111-1111-4111-8111-111111111111";
 
 fn check(label: &str, text: &str, secrets: &[&str]) {
     for s in secrets {
@@ -72,7 +73,7 @@ async fn no_secret_in_any_display_or_debug_output() {
         let config = ConnectionConfig {
             name: "c".into(),
             authority: authority.clone(),
-            client_id: "client".into(),
+            client_id: APP.into(),
             scopes: vec![],
             credential,
         };
@@ -89,7 +90,7 @@ async fn no_secret_in_any_display_or_debug_output() {
     let cc = ClientCredentials::new(
         http.clone(),
         authority.clone(),
-        "client",
+        APP,
         &[],
         ClientAuth::Secret(secret.clone()),
     )
@@ -116,7 +117,7 @@ async fn no_secret_in_any_display_or_debug_output() {
         "DeviceCodeFlow",
         format!(
             "{:?}",
-            DeviceCodeFlow::new(http.clone(), authority.clone(), "client", &[]).unwrap()
+            DeviceCodeFlow::new(http.clone(), authority.clone(), APP, &[]).unwrap()
         ),
     ));
     let set = TokenSet {
@@ -186,7 +187,7 @@ async fn no_secret_in_any_display_or_debug_output() {
         ClientCredentials::new(
             http.clone(),
             Authority::new(Cloud::Global, "common").unwrap(),
-            "client",
+            APP,
             &[],
             ClientAuth::Secret(secret.clone()),
         )

@@ -1,4 +1,5 @@
-//! The access token and the provider interface every Graph caller uses.
+//! The access token, the provider interface every Graph caller uses, and the fetcher
+//! interface the credentials implement (so credentials and caches need not know each other).
 
 use std::fmt;
 use std::time::SystemTime;
@@ -49,4 +50,13 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// Tells the provider that `rejected` was refused by the resource (401): the next call to
     /// [`TokenProvider::token`] must fetch a new one unless another caller already did.
     fn invalidate(&self, rejected: &AccessToken);
+}
+
+/// Fetches a new token (no caching). Implemented by the credentials.
+#[async_trait::async_trait]
+pub trait TokenFetcher: Send + Sync + fmt::Debug {
+    /// Obtains a new token. `stale` is the token the cache holds and wants replaced (due for
+    /// refresh, or rejected by the resource): a fetcher that can answer from another cache
+    /// (the persistent one) must not hand that one back.
+    async fn fetch(&self, stale: Option<&AccessToken>) -> Result<AccessToken, crate::Error>;
 }

@@ -1,8 +1,17 @@
-//! Serde types of the identity platform's wire format. No logic beyond lenient number parsing.
+//! Serde types of the identity platform's wire format, and the base64url decoding of token
+//! parts. No logic beyond lenient parsing.
 
 use std::fmt;
 
+use base64::Engine;
 use serde::{Deserialize, Deserializer};
+
+/// Decodes base64url (with or without padding).
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim().trim_end_matches('='))
+        .ok()
+}
 
 /// A number that may arrive as a JSON number or a string (`"3599"`).
 fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use graphlink_graph::{DriveRef, GraphClient};
-use graphlink_http::{ClientOptions, Sender};
+use graphlink_http::ClientOptions;
 use graphlink_identity::{
     Authority, AuthorityOptions, ClientCertificate, Cloud, ConnectionConfig, ConnectionCredential,
     Secret,
 };
 
+use crate::connected::{ConnectOptions, Connected};
 use crate::macros::StaticValues;
 use crate::model::{AssetId, CloudSetting, Connection, CredentialSetting, StorageSetting};
 use crate::run::StorageFactory;
@@ -86,7 +87,7 @@ impl ResolvedConnection {
         let options = AuthorityOptions {
             allow_insecure_http: c.allow_insecure_http,
         };
-        let cfg_err = |e: graphlink_identity::Error| Error::Config(format!("{id}: {e}"));
+        let cfg_err = |e: graphlink_identity::Error| Error::identity(id.to_string(), e);
         let graph_url = c
             .graph_url
             .as_deref()
@@ -97,11 +98,9 @@ impl ResolvedConnection {
                 .map_err(cfg_err)?,
             None => {
                 let tenant = r("tenant", c.tenant.as_deref().unwrap_or_default())?;
+                // The cloud kinds are identity's: a known one is its cloud, a custom one is
+                // built from the connection's URLs.
                 let cloud = match c.cloud {
-                    CloudSetting::Global => Cloud::Global,
-                    CloudSetting::UsGov => Cloud::UsGov,
-                    CloudSetting::UsGovDod => Cloud::UsGovDod,
-                    CloudSetting::China => Cloud::China,
                     CloudSetting::Custom => {
                         let host = r(
                             "authority_host",
@@ -109,6 +108,11 @@ impl ResolvedConnection {
                         )?;
                         Cloud::custom(&host, graph_url.as_deref().unwrap_or_default())
                     }
+                    kind => Cloud::known(kind).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{id}: cloud '{kind}' needs authority_host and graph_url"
+                        ))
+                    })?,
                 };
                 Authority::with_options(cloud, &tenant, options).map_err(cfg_err)?
             }
@@ -163,7 +167,7 @@ impl ResolvedConnection {
                     Some(c) => ClientCertificate::from_pem_files(key, c),
                     None => ClientCertificate::from_pem_file(key),
                 }
-                .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
+                .map_err(|e| Error::identity(self.context(), e))?;
                 ConnectionCredential::ClientCertificate(Arc::new(cert))
             }
             ResolvedCredential::DeviceFlow => ConnectionCredential::DeviceFlow,
@@ -186,31 +190,20 @@ impl ResolvedConnection {
         if let Some(ca) = &self.ca_certificate {
             o = o
                 .trust_ca_file(ca)
-                .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
+                .map_err(|e| Error::http(self.context(), e))?;
         }
         Ok(o)
     }
 
-    /// A Graph client for this connection (`cache_dir` holds device-flow sign-ins).
+    /// A Graph client for this connection (`cache_dir` holds device-flow sign-ins), through
+    /// [`Connected`].
     pub fn graph_client(&self, cache_dir: &Path) -> Result<GraphClient> {
-        let http = self
-            .client_options()?
-            .build()
-            .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
-        let sender = Sender::default();
-        let tokens = graphlink_identity::provider(
-            &self.identity_config()?,
-            http.clone(),
-            sender.clone(),
-            cache_dir,
-        )
-        .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))?;
-        GraphClient::builder(format!("{}/v1.0", self.authority.graph_base()), tokens)
-            .with_http_client(http)
-            .with_sender(sender)
-            .allow_http(self.allow_insecure_http)
-            .build()
-            .map_err(|e| Error::Config(format!("connection '{}': {e}", self.name)))
+        Connected::resolve(self, &ConnectOptions::new(cache_dir))?.graph()
+    }
+
+    /// `connection 'NAME'`, the context of this connection's errors.
+    fn context(&self) -> String {
+        format!("connection '{}'", self.name)
     }
 }
 
@@ -272,7 +265,7 @@ impl StorageFactory for GraphStorageFactory {
         let drive = client
             .drive(&drive_ref)
             .await
-            .map_err(|e| Error::Config(format!("{asset}: cannot open {drive_ref}: {e}")))?;
+            .map_err(|e| Error::graph(format!("{asset}: cannot open {drive_ref}"), e))?;
         let kind = if matches!(setting, StorageSetting::SharePoint { .. }) {
             "sharepoint"
         } else {
@@ -296,15 +289,11 @@ pub fn resolve_connection(
     secret_key: Option<&Path>,
 ) -> Result<ResolvedConnection> {
     let c = project.connection(name).ok_or_else(|| {
-        let known: Vec<&str> = project
-            .connections
-            .iter()
-            .map(|c| c.meta.id.name.as_str())
-            .collect();
-        Error::Config(format!(
-            "no connection '{name}' in the project (known: {})",
-            known.join(", ")
-        ))
+        Error::unknown_asset(
+            "connection",
+            name,
+            project.connections.iter().map(|c| c.meta.id.name.as_str()),
+        )
     })?;
     let lay = project
         .select_environment(stage)

@@ -12,9 +12,11 @@
 //! | `run` | [`Node::new`] + [`Node::run`] (or [`run`]); [`Node::status`] |
 //! | `demo` | [`Node::run_until_idle`] |
 //! | connection test / login with a project connection | [`resolve_connection`] → [`ResolvedConnection`] |
+//! | a connection (asset or `AZURE_*` environment) → tokens, Graph client | [`Connected::resolve`] / [`Connected::from_env`] |
 #![warn(missing_docs)]
 
 mod connect;
+mod connected;
 pub mod coordinator;
 mod error;
 pub mod macros;
@@ -35,6 +37,7 @@ mod validate;
 pub use connect::{
     drive_ref, resolve_connection, GraphStorageFactory, ResolvedConnection, ResolvedCredential,
 };
+pub use connected::{default_cache_dir, ConnectOptions, Connected};
 pub use error::{Error, Result};
 pub use problem::{Location, Problem};
 pub use project::Project;

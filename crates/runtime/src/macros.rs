@@ -214,6 +214,28 @@ fn check_date_format(format: &str) -> Result<(), String> {
     }
 }
 
+/// A decrypted secret, the value of a `${sec:KEY}` (also `crate::secrets::SecretValue`).
+/// `Debug` never shows it and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The value; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue(<redacted>)")
+    }
+}
+
 /// Values for the static macros.
 pub struct StaticValues<'a> {
     /// Environment variable lookup.
@@ -221,7 +243,7 @@ pub struct StaticValues<'a> {
     /// The selected environment asset's values (None = no stage selected / none defined).
     pub lay: Option<&'a BTreeMap<String, String>>,
     /// Decrypted secrets (None = not available here: `${sec:..}` stays unresolved).
-    pub secrets: Option<&'a BTreeMap<String, crate::secrets::SecretValue>>,
+    pub secrets: Option<&'a BTreeMap<String, SecretValue>>,
 }
 
 /// The per-stream values.

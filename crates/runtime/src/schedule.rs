@@ -7,7 +7,35 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
 
-use crate::model::BackoffSetting;
+/// Failure backoff settings (`[source.NAME.backoff]`); [`Default`] holds the defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackoffSetting {
+    /// First delay after a failure.
+    pub min: Duration,
+    /// Longest delay.
+    pub max: Duration,
+    /// Added per further failure (if set); otherwise the delay is multiplied by `factor`.
+    pub step: Option<Duration>,
+    /// Growth factor (default 2).
+    pub factor: f64,
+    /// Reset after this many successful streams.
+    pub reset_after_successes: Option<u32>,
+    /// Reset after this long without failures.
+    pub reset_after_quiet: Option<Duration>,
+}
+
+impl Default for BackoffSetting {
+    fn default() -> Self {
+        Self {
+            min: Duration::from_secs(1),
+            max: Duration::from_secs(300),
+            step: None,
+            factor: 2.0,
+            reset_after_successes: Some(1),
+            reset_after_quiet: None,
+        }
+    }
+}
 
 /// A cron expression: 5 fields (`min hour day month weekday`), 6 (with seconds first) or 7
 /// (with a year). Evaluated in the node's local time zone.

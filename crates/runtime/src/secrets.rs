@@ -9,6 +9,7 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use base64::Engine;
 
+pub use crate::macros::SecretValue;
 use crate::project::Project;
 use crate::{Error, Result};
 
@@ -17,27 +18,6 @@ pub const SECRET_KEY_ENV: &str = "GRAPHLINK_SECRET_KEY_FILE";
 
 /// The prefix of an encrypted value in a project file.
 pub const VALUE_PREFIX: &str = "age:";
-
-/// A decrypted secret. `Debug` never shows it and there is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretValue(String);
-
-impl SecretValue {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The value; never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretValue(<redacted>)")
-    }
-}
 
 /// A private key (age identity). `Debug` shows only the public key.
 pub struct KeyPair {
@@ -138,7 +118,7 @@ impl KeyPair {
             ))
         })?;
         String::from_utf8(plain)
-            .map(SecretValue)
+            .map(SecretValue::new)
             .map_err(|_| Error::Secret("the decrypted value is not UTF-8".into()))
     }
 }
@@ -199,9 +179,10 @@ pub fn create_secret_asset(
     }
     let path = project_dir.join(file.unwrap_or(Path::new("secrets.toml")));
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    let mut doc: toml_edit::DocumentMut = existing
-        .parse()
-        .map_err(|e| Error::Config(format!("'{}' is not valid TOML: {e}", path.display())))?;
+    let mut doc: toml_edit::DocumentMut = existing.parse().map_err(|source| Error::Toml {
+        path: path.clone(),
+        source: Box::new(source),
+    })?;
     let secret = doc
         .entry("secret")
         .or_insert_with(|| {
@@ -238,9 +219,10 @@ pub fn add_secret(project_dir: &Path, asset: &str, key: &str, value: &str) -> Re
     let encrypted = encrypt(&found.recipient, value)?;
     let path = project.file_path(&found.meta.location.file);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| Error::Config(format!("'{}' is not valid TOML: {e}", path.display())))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|source| Error::Toml {
+        path: path.clone(),
+        source: Box::new(source),
+    })?;
     let table = doc
         .get_mut("secret")
         .and_then(|s| s.get_mut(asset))

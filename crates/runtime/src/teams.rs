@@ -193,10 +193,15 @@ impl TeamsService {
             .collect();
         match loose.as_slice() {
             [one] => Ok(one),
-            _ => Err(self.error(format!(
-                "no channel or chat '{wanted}' (known: {})",
-                quoted(&self.conversation_names())
-            ))),
+            _ => Err(Error::UnknownConversation {
+                service: self.name.clone(),
+                name: wanted.to_string(),
+                known: self
+                    .conversation_names()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            }),
         }
     }
 
@@ -236,28 +241,13 @@ fn app_only_message(c: &ResolvedConnection) -> String {
     )
 }
 
-fn quoted(names: &[&str]) -> String {
-    if names.is_empty() {
-        return "none".into();
-    }
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn teams_service<'a>(project: &'a Project, name: &str) -> Result<&'a Service> {
     let service = project.service(name).ok_or_else(|| {
-        let known: Vec<&str> = project
-            .services
-            .iter()
-            .map(|s| s.meta.id.name.as_str())
-            .collect();
-        Error::Config(format!(
-            "no service '{name}' in the project (known: {})",
-            quoted(&known)
-        ))
+        Error::unknown_asset(
+            "service",
+            name,
+            project.services.iter().map(|s| s.meta.id.name.as_str()),
+        )
     })?;
     match service.kind {
         ServiceKind::Teams { .. } => Ok(service),
@@ -318,10 +308,14 @@ impl TeamsNotifier {
         self.service.ensure_can_post()?;
         let target = self.service.target(conversation)?;
         let fail = |e: graphlink_graph::Error| {
-            self.service.error(format!(
-                "conversation '{}' ({target}): {e}",
-                conversation.trim()
-            ))
+            Error::graph(
+                format!(
+                    "notification through '{}': conversation '{}' ({target})",
+                    self.service.name,
+                    conversation.trim()
+                ),
+                e,
+            )
         };
         let to = target.conversation(&self.teams).await.map_err(fail)?;
         self.teams.send(&to, content).await.map_err(fail)

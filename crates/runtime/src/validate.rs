@@ -1,11 +1,14 @@
 //! `validate`: every problem of a project at once, each with file, line, asset and field.
+//!
+//! The problems of reading (syntax, unknown fields, wrong types, bad values) come from the
+//! load; each asset type's own checks sit with its settings in `crate::model`; what is
+//! checked here is between assets: names, macros, references, services' connections, and
+//! secret assets (with the `secrets` rules).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeMap;
 
 use crate::macros::{self, Macro, Scope};
 use crate::model::*;
-use crate::naming;
 use crate::problem::{Location, Problem};
 use crate::project::Project;
 
@@ -39,27 +42,29 @@ pub fn validate(project: &Project) -> Vec<Problem> {
 pub fn validate_with(project: &Project, options: &ValidateOptions<'_>) -> Vec<Problem> {
     let mut v = Checker {
         project,
-        problems: project.load_problems.clone(),
+        c: Checks::new(&project.dir, project.load_problems.clone()),
     };
     v.names();
     v.macros(options);
     v.references();
     for c in &project.connections {
-        v.connection(c);
+        c.check(&mut v.c);
     }
     for s in &project.secrets {
         v.secret(s);
     }
     for s in &project.sources {
-        v.source(s);
+        s.check(&mut v.c);
     }
     for s in &project.sinks {
-        v.sink(s);
+        s.check(&mut v.c);
     }
     for s in &project.services {
+        s.check(&mut v.c);
         v.service(s);
     }
-    v.problems.sort_by(|a, b| {
+    let mut problems = v.c.into_problems();
+    problems.sort_by(|a, b| {
         (&a.location.file, a.location.line, &a.asset, &a.field).cmp(&(
             &b.location.file,
             b.location.line,
@@ -67,27 +72,18 @@ pub fn validate_with(project: &Project, options: &ValidateOptions<'_>) -> Vec<Pr
             &b.field,
         ))
     });
-    v.problems.dedup();
-    v.problems
+    problems.dedup();
+    problems
 }
 
 struct Checker<'a> {
     project: &'a Project,
-    problems: Vec<Problem>,
+    c: Checks<'a>,
 }
 
 impl Checker<'_> {
     fn at(&mut self, meta: &AssetMeta, field: Option<&str>, message: impl Into<String>) {
-        let location = match field {
-            Some(f) => meta.field_location(f),
-            None => meta.location.clone(),
-        };
-        self.problems.push(Problem {
-            location,
-            asset: Some(meta.id.to_string()),
-            field: field.map(str::to_string),
-            message: message.into(),
-        });
+        self.c.at(meta, field, message);
     }
 
     fn names(&mut self) {
@@ -274,149 +270,6 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let Some(src) = p.source(&w.source) {
-                if matches!(src.storage, StorageSetting::Local { .. }) {
-                    // fine
-                }
-            }
-        }
-    }
-
-    fn connection(&mut self, c: &Connection) {
-        let m = &c.meta;
-        match (&c.cloud, &c.authority) {
-            (_, Some(_)) if c.tenant.is_some() => self.at(
-                m,
-                Some("tenant"),
-                "give either 'authority' (a full URL with the tenant) or 'tenant', not both",
-            ),
-            (CloudSetting::Custom, None) => {
-                if c.authority_host.is_none() {
-                    self.at(
-                        m,
-                        Some("authority_host"),
-                        "cloud = \"custom\" needs authority_host (the identity platform base URL)",
-                    );
-                }
-                if c.graph_url.is_none() {
-                    self.at(
-                        m,
-                        Some("graph_url"),
-                        "cloud = \"custom\" needs graph_url (the Graph base URL)",
-                    );
-                }
-            }
-            (CloudSetting::Custom, Some(_)) if c.graph_url.is_none() => self.at(
-                m,
-                Some("graph_url"),
-                "a custom authority needs graph_url (the Graph base URL)",
-            ),
-            (_, None) if c.authority_host.is_some() => self.at(
-                m,
-                Some("authority_host"),
-                "authority_host is only used with cloud = \"custom\"",
-            ),
-            _ => {}
-        }
-        if c.authority.is_none() && c.tenant.is_none() {
-            self.at(
-                m,
-                Some("tenant"),
-                "missing tenant (tenant id or domain), or give a full 'authority' URL",
-            );
-        }
-        for (field, url) in [
-            ("authority", &c.authority),
-            ("authority_host", &c.authority_host),
-            ("graph_url", &c.graph_url),
-        ] {
-            if let Some(u) = url.as_deref().filter(|u| !u.contains("${")) {
-                match url_scheme(u) {
-                    Some("https") => {}
-                    Some("http") if c.allow_insecure_http => {}
-                    Some("http") => self.at(m, Some(field), format!("'{u}' is plain http: set allow_insecure_http = true (local emulator only)")),
-                    _ => self.at(m, Some(field), format!("'{u}' is not an http(s) URL")),
-                }
-            }
-        }
-        if !c.client_id.is_empty() && !c.client_id.contains("${") && !is_guid(&c.client_id) {
-            self.at(
-                m,
-                Some("client_id"),
-                format!("'{}' is not an application id (a GUID)", c.client_id),
-            );
-        }
-        let app_only = !matches!(c.credential, CredentialSetting::DeviceFlow);
-        let defaults: Vec<&String> = c
-            .scopes
-            .iter()
-            .filter(|s| s.ends_with("/.default"))
-            .collect();
-        if app_only {
-            let tenant = c.tenant.as_deref().unwrap_or_default().to_ascii_lowercase();
-            if matches!(tenant.as_str(), "common" | "organizations" | "consumers") {
-                self.at(
-                    m,
-                    Some("tenant"),
-                    format!(
-                        "client credentials need a concrete tenant id or domain, not '{tenant}'"
-                    ),
-                );
-            }
-            if c.scopes.len() > 1 || (c.scopes.len() == 1 && defaults.is_empty()) {
-                self.at(
-                    m,
-                    Some("scopes"),
-                    "app-only credentials use exactly one scope '{graph}/.default' (or none): delegated scopes cannot be mixed in",
-                );
-            }
-        } else {
-            if c.scopes.is_empty() {
-                self.at(m, Some("scopes"), "device flow needs delegated scopes, e.g. [\"User.Read\", \"Files.ReadWrite.All\"]");
-            }
-            if !defaults.is_empty() && c.scopes.len() > 1 {
-                self.at(
-                    m,
-                    Some("scopes"),
-                    "'/.default' cannot be mixed with individual delegated scopes",
-                );
-            }
-        }
-        match &c.credential {
-            CredentialSetting::ClientSecret { secret } => {
-                if !secret.is_empty() && !secret.contains("${") {
-                    self.at(m, Some("client_secret"), "the client secret must not be written in plain text: use ${sec:KEY} or ${env:NAME}");
-                }
-            }
-            CredentialSetting::ClientCertificate { key, certificate } => {
-                self.file_exists(m, "certificate_key", key);
-                if let Some(cert) = certificate {
-                    self.file_exists(m, "certificate", cert);
-                }
-            }
-            CredentialSetting::DeviceFlow => {}
-        }
-        if let Some(ca) = &c.ca_certificate {
-            self.file_exists(m, "ca_certificate", ca);
-        }
-    }
-
-    fn file_exists(&mut self, meta: &AssetMeta, field: &str, path: &str) {
-        if path.is_empty() || path.contains("${") {
-            return;
-        }
-        let p = Path::new(path);
-        let full = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.project.dir.join(p)
-        };
-        if !full.is_file() {
-            self.at(
-                meta,
-                Some(field),
-                format!("file '{}' does not exist", full.display()),
-            );
         }
     }
 
@@ -437,173 +290,21 @@ impl Checker<'_> {
         }
     }
 
-    fn source(&mut self, s: &Source) {
-        let m = &s.meta;
-        if s.max_streams == Some(0) {
-            self.at(
-                m,
-                Some("max_streams"),
-                "max_streams = 0 would never take a file",
-            );
-        }
-        if s.poll_timeout.is_some_and(|d| d.is_zero()) {
-            self.at(
-                m,
-                Some("poll_timeout"),
-                "the polling timeout must be longer than 0",
-            );
-        }
-        let mut names = BTreeSet::new();
-        for f in &s.folders {
-            let base = format!("folders.{}", f.name);
-            if !names.insert(f.name.clone()) {
-                self.at(m, Some(&base), "duplicate folder setup name");
-            }
-            let input = literal_dir(&f.input);
-            for (which, target) in [("done", &f.done), ("error", &f.error)] {
-                let Some(target) = target else { continue };
-                let field = format!("{base}.{which}");
-                let Some(dir) = literal_dir(&target.dir) else {
-                    continue;
-                };
-                let Some(input) = &input else { continue };
-                if &dir == input && target.prefix.is_empty() && target.suffix.is_empty() {
-                    self.at(m, Some(&field), format!("the {which} directory is the input directory: files would be taken again"));
-                } else if &dir == input {
-                    self.at(m, Some(&field), format!("the {which} directory is the input directory: {which}_prefix/{which}_suffix names would be listed again"));
-                } else if f.include_subdirs && is_inside(&dir, input) {
-                    self.at(m, Some(&field), format!("the {which} directory is inside the input directory and include_subdirs is on: files would be taken again"));
-                }
-            }
-            if s.reprocessing == Reprocessing::Automatic && f.on_success == InputAfter::Keep {
-                self.at(
-                    m,
-                    Some(&format!("{base}.on_success")),
-                    "reprocessing = \"automatic\" with on_success = \"keep\" would take the same file forever: use a done directory or when-changed",
-                );
-            }
-            if let Some(h) = &f.housekeeping {
-                if h.input.is_none() && h.done.is_none() && h.error.is_none() {
-                    self.at(
-                        m,
-                        Some(&format!("{base}.housekeeping")),
-                        "housekeeping has nothing to do: set input, done and/or error ages",
-                    );
-                }
-                if h.done.is_some() && f.done.is_none() {
-                    self.at(
-                        m,
-                        Some(&format!("{base}.housekeeping.done")),
-                        "housekeeping of done files without a done directory",
-                    );
-                }
-                if h.error.is_some() && f.error.is_none() {
-                    self.at(
-                        m,
-                        Some(&format!("{base}.housekeeping.error")),
-                        "housekeeping of error files without an error directory",
-                    );
-                }
-            }
-        }
-    }
-
-    fn sink(&mut self, s: &Sink) {
-        let m = &s.meta;
-        if s.when_exists == SinkExists::Archive && s.archive_dir.is_none() {
-            self.at(
-                m,
-                Some("when_exists"),
-                "when_exists = \"archive\" needs archive_directory",
-            );
-        }
-        if s.archive_dir.is_some() && s.when_exists != SinkExists::Archive {
-            self.at(
-                m,
-                Some("archive_directory"),
-                "archive_directory is only used with when_exists = \"archive\"",
-            );
-        }
-        let same_dir = s
-            .temp_dir
-            .as_deref()
-            .is_none_or(|t| literal_dir(t) == literal_dir(&s.directory));
-        if s.temp_prefix.is_empty() && s.temp_suffix.is_empty() && same_dir {
-            self.at(m, Some("temp_prefix"), "temporary names equal the output names: set temp_prefix, temp_suffix or temp_directory");
-        }
-        if let (Some(a), Some(o)) = (
-            s.archive_dir.as_deref().and_then(literal_dir),
-            literal_dir(&s.directory),
-        ) {
-            if a == o {
-                self.at(
-                    m,
-                    Some("archive_directory"),
-                    "the archive directory is the output directory",
-                );
-            }
-        }
-        if let Some(h) = &s.housekeeping {
-            if h.output.is_none() && h.archive.is_none() {
-                self.at(
-                    m,
-                    Some("housekeeping"),
-                    "housekeeping has nothing to do: set output and/or archive ages",
-                );
-            }
-        }
-    }
-
+    /// A Teams service posts as a user: its connection must sign one in.
     fn service(&mut self, s: &Service) {
-        if let ServiceKind::Teams {
-            connection,
-            channels,
-            chats,
-        } = &s.kind
+        let ServiceKind::Teams { connection, .. } = &s.kind else {
+            return;
+        };
+        if self
+            .project
+            .connection(connection)
+            .is_some_and(Connection::is_app_only)
         {
-            if let Some(c) = self.project.connection(connection) {
-                if !matches!(c.credential, CredentialSetting::DeviceFlow) {
-                    self.at(
-                        &s.meta,
-                        Some("connection"),
-                        format!("connection '{connection}' is app-only: Graph allows posting Teams messages only with a signed-in user (credential = \"device-flow\")"),
-                    );
-                }
-            }
-            if channels.is_empty() && chats.is_empty() {
-                self.at(
-                    &s.meta,
-                    None,
-                    "a Teams service needs at least one channel or chat",
-                );
-            }
+            self.at(
+                &s.meta,
+                Some("connection"),
+                format!("connection '{connection}' is app-only: Graph allows posting Teams messages only with a signed-in user (credential = \"device-flow\")"),
+            );
         }
     }
-}
-
-/// A directory setting without macros, normalised.
-fn literal_dir(text: &str) -> Option<String> {
-    let t = macros::parse(text).ok()?;
-    if t.is_literal() {
-        naming::normalize(text).ok()
-    } else {
-        None
-    }
-}
-
-fn is_inside(dir: &str, parent: &str) -> bool {
-    parent.is_empty() || dir.starts_with(&format!("{parent}/"))
-}
-
-fn url_scheme(u: &str) -> Option<&str> {
-    u.split_once("://").map(|(s, _)| s)
-}
-
-fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }

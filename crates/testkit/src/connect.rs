@@ -105,8 +105,7 @@ pub fn graph_client(
     settings: Settings,
 ) -> GraphClient {
     let http = http_client(emu);
-    let tokens =
-        provider(config, http.clone(), sender.clone(), cache_dir).expect("token provider");
+    let tokens = provider(config, http.clone(), sender.clone(), cache_dir).expect("token provider");
     GraphClient::builder(emu.emu.graph_url(), tokens)
         .with_http_client(http)
         .with_sender(sender)

@@ -79,7 +79,15 @@ impl TestEmulator {
 
     /// A form POST to an absolute URL.
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Answer {
-        Answer::read(self.http.post(url).form(form).send().await.expect("request sent")).await
+        Answer::read(
+            self.http
+                .post(url)
+                .form(form)
+                .send()
+                .await
+                .expect("request sent"),
+        )
+        .await
     }
 
     /// A GET of an absolute URL without credentials.
@@ -90,7 +98,13 @@ impl TestEmulator {
     /// Changes settings (`PUT /_emulator/settings`, a partial object).
     pub async fn settings(&self, patch: Value) {
         let a = self
-            .call(reqwest::Method::PUT, "/_emulator/settings", None, Some(patch), &[])
+            .call(
+                reqwest::Method::PUT,
+                "/_emulator/settings",
+                None,
+                Some(patch),
+                &[],
+            )
             .await;
         assert!((200..300).contains(&a.status), "settings: {}", a.text);
     }
@@ -98,16 +112,23 @@ impl TestEmulator {
     /// Adds fault rules (`POST /_emulator/faults`, a rule or an array).
     pub async fn faults(&self, rules: Value) {
         let a = self
-            .call(reqwest::Method::POST, "/_emulator/faults", None, Some(rules), &[])
+            .call(
+                reqwest::Method::POST,
+                "/_emulator/faults",
+                None,
+                Some(rules),
+                &[],
+            )
             .await;
         assert!((200..300).contains(&a.status), "adding faults: {}", a.text);
     }
 
     /// Removes every fault rule.
     pub async fn clear_faults(&self) {
-        self.call(reqwest::Method::DELETE, "/_emulator/faults", None, None, &[])
-            .await
-            .expect(200);
+        let a = self
+            .call(reqwest::Method::DELETE, "/_emulator/faults", None, None, &[])
+            .await;
+        assert!((200..300).contains(&a.status), "clearing faults: {}", a.text);
     }
 
     /// The request counters (`GET /_emulator/requests`).
@@ -141,10 +162,16 @@ impl TestEmulator {
 
     /// Every Teams message posted so far (`GET /_emulator/teams/messages`).
     pub async fn posted(&self) -> Value {
-        self.call(reqwest::Method::GET, "/_emulator/teams/messages", None, None, &[])
-            .await
-            .expect(200)
-            .body
+        self.call(
+            reqwest::Method::GET,
+            "/_emulator/teams/messages",
+            None,
+            None,
+            &[],
+        )
+        .await
+        .expect(200)
+        .body
     }
 
     /// The admin tree of a drive (`GET /_emulator/drives/{id}/tree`): one entry per item.
@@ -176,7 +203,10 @@ impl TestEmulator {
             )
             .await
             .expect(200);
-        a.body["access_token"].as_str().expect("access token").to_string()
+        a.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_string()
     }
 
     /// Approves or declines a device code the way a browser does: a form POST of the login
@@ -185,7 +215,11 @@ impl TestEmulator {
         let a = self
             .post_form(
                 verification_uri,
-                &[("user_code", user_code), ("upn", upn), ("decision", decision)],
+                &[
+                    ("user_code", user_code),
+                    ("upn", upn),
+                    ("decision", decision),
+                ],
             )
             .await;
         assert!((200..300).contains(&a.status), "devicelogin: {}", a.status);
@@ -204,9 +238,19 @@ impl TestEmulator {
             .await
             .expect(200)
             .body;
-        let field = |k: &str| code[k].as_str().unwrap_or_else(|| panic!("{k}: {code}")).to_string();
-        self.decide(&field("verification_uri"), &field("user_code"), upn, "approve")
-            .await;
+        let field = |k: &str| {
+            code[k]
+                .as_str()
+                .unwrap_or_else(|| panic!("{k}: {code}"))
+                .to_string()
+        };
+        self.decide(
+            &field("verification_uri"),
+            &field("user_code"),
+            upn,
+            "approve",
+        )
+        .await;
         let device_code = field("device_code");
         for _ in 0..30 {
             let r = self
@@ -224,7 +268,10 @@ impl TestEmulator {
                 return t.to_string();
             }
             assert!(
-                matches!(r["error"].as_str(), Some("authorization_pending" | "slow_down")),
+                matches!(
+                    r["error"].as_str(),
+                    Some("authorization_pending" | "slow_down")
+                ),
                 "{r}"
             );
             tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -1,6 +1,6 @@
 //! TOML builders for projects that use the emulator.
 
-use crate::seed::{DAEMON_APP_ID, TENANT_ID};
+use crate::seed::{DAEMON_APP_ID, PUBLIC_APP_ID, TENANT_DOMAIN, TENANT_ID};
 
 /// A `[connection.NAME]` for the emulator's daemon app (client secret), trusting its CA;
 /// `secret` is the TOML value of `client_secret` (a macro such as `${env:VAR}`, or the secret).
@@ -27,4 +27,55 @@ ca_certificate = "{ca}"
             .expect("the emulator serves TLS")
             .display(),
     )
+}
+
+/// A `[connection.NAME]` for the emulator's public app (device flow) with `scopes`, trusting
+/// its CA (sign in with `graphlink auth login`).
+pub fn device_connection(
+    name: &str,
+    emu: &graphlink_emulator::RunningEmulator,
+    scopes: &[&str],
+) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|s| format!("\"{s}\"")).collect();
+    format!(
+        r#"
+[connection.{name}]
+cloud = "custom"
+authority_host = "{base}"
+graph_url = "{base}"
+tenant = "{TENANT_DOMAIN}"
+client_id = "{PUBLIC_APP_ID}"
+credential = "device-flow"
+scopes = [{scopes}]
+ca_certificate = "{ca}"
+"#,
+        base = emu.base_url(),
+        scopes = scopes.join(", "),
+        ca = emu
+            .ca_cert_path()
+            .expect("the emulator serves TLS")
+            .display(),
+    )
+}
+
+/// The environment that points graphlink's CLI at the emulator's daemon app without a project
+/// (`AZURE_*` and `GRAPHLINK_*` variables; `secret` is the client secret to use).
+pub fn cli_environment(
+    emu: &graphlink_emulator::RunningEmulator,
+    secret: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("AZURE_TENANT_ID", TENANT_ID.to_string()),
+        ("AZURE_CLIENT_ID", DAEMON_APP_ID.to_string()),
+        ("AZURE_CLIENT_SECRET", secret.to_string()),
+        ("AZURE_AUTHORITY_HOST", emu.base_url().to_string()),
+        ("GRAPHLINK_GRAPH_BASE", emu.base_url().to_string()),
+        (
+            "GRAPHLINK_CA_CERT",
+            emu.ca_cert_path()
+                .expect("the emulator serves TLS")
+                .display()
+                .to_string(),
+        ),
+    ]
 }

@@ -142,7 +142,7 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         ca_cert: None,
         cache_dir: Some(work.join("cache")),
     };
-    let graph = crate::connection::Connection::resolve(&conn_args)?.graph()?;
+    let graph = conn_args.connect()?.graph()?;
     let inbox = graph
         .drive(&DriveRef::Site {
             site: "Finance".into(),
@@ -254,7 +254,7 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
 async fn sign_in_adele(emu: &RunningEmulator, args: &ConnectionArgs) -> anyhow::Result<()> {
     let mut args = args.clone();
     args.connection = Some("contoso-user".into());
-    let conn = crate::connection::Connection::resolve(&args)?;
+    let conn = args.connect()?;
     let emulator = emu.state().clone();
     let cancel = CancellationToken::new();
     let mut refused = None;
@@ -293,10 +293,7 @@ async fn post_summary(
 ) -> anyhow::Result<graphlink_graph::teams::ChatMessage> {
     use graphlink_runtime::teams::{content_of, TeamsNotifier, TeamsService};
     let service = TeamsService::resolve(project, "teams", None, None)?;
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .context("the demo sets a cache folder")?;
+    let cache_dir = args.sign_in_cache()?;
     let notifier = TeamsNotifier::connect(service, &cache_dir)?;
     let items: String = archived
         .iter()

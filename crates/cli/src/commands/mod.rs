@@ -10,7 +10,6 @@ pub mod teams;
 use std::process::ExitCode;
 
 use crate::args::{Cli, Command, ConnectionCommand};
-use crate::connection::Connection;
 use crate::output::Output;
 
 /// Runs the parsed command line.
@@ -19,11 +18,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let conn = &cli.connection;
     match cli.command {
         Command::Emulator(args) => emulator::run(args, cli.json).await,
-        Command::Auth(command) => auth::run(command, Connection::resolve(conn)?, out).await,
-        Command::Connection(ConnectionCommand::Test) => {
-            auth::test(Connection::resolve(conn)?, out).await
-        }
-        Command::Files(command) => files::run(command, Connection::resolve(conn)?, out).await,
+        Command::Auth(command) => auth::run(command, conn.connect()?, out).await,
+        Command::Connection(ConnectionCommand::Test) => auth::test(conn.connect()?, out).await,
+        Command::Files(command) => files::run(command, conn.connect()?, out).await,
         Command::Project(command) => project::project(command, conn, out).await,
         Command::Run(args) => project::run(args, conn, out).await,
         Command::Status { state_dir } => project::status(&state_dir, out),

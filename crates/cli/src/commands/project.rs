@@ -43,9 +43,7 @@ pub async fn project(
             );
             if online {
                 let cache_dir = conn
-                    .cache_dir
-                    .clone()
-                    .or_else(|| dirs::cache_dir().map(|d| d.join("graphlink")))
+                    .sign_in_cache_or_default()
                     .unwrap_or_else(|| PathBuf::from(".graphlink-cache"));
                 for p in graphlink_runtime::teams::check_all_online(
                     &project,
@@ -82,7 +80,11 @@ pub async fn project(
         ProjectCommand::Usage { name } => {
             let usages = graphlink_runtime::usage(&project, &name);
             if usages.is_empty() {
-                anyhow::bail!("no asset named '{name}' in {}", dir.display());
+                return Err(crate::error::CliError::NotFound(format!(
+                    "no asset named '{name}' in {}",
+                    dir.display()
+                ))
+                .into());
             }
             for u in &usages {
                 let chains: Vec<String> = u
@@ -116,10 +118,7 @@ pub fn node_options(roles: Vec<String>, state_dir: &Path, conn: &ConnectionArgs)
     let mut options = NodeOptions::new(roles, state_dir);
     options.stage = conn.stage.clone();
     options.secret_key_file = conn.secret_key.clone();
-    options.token_cache_dir = conn
-        .cache_dir
-        .clone()
-        .or_else(|| dirs::cache_dir().map(|d| d.join("graphlink")));
+    options.token_cache_dir = conn.sign_in_cache_or_default();
     options
 }
 

@@ -9,20 +9,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{ArgGroup, Args, Subcommand};
 use graphlink_graph::teams::{
-    describe_chat, ChatMessage, Conversation, MessageContent, TeamsClient, TeamsOverview, User,
+    describe_chat, ChatMessage, Conversation, MessageContent, TeamsOverview, User,
     APP_ONLY_POSTING_HINT,
 };
-use graphlink_graph::GraphClient;
-use graphlink_http::Sender;
-use graphlink_identity::ConnectionCredential;
 use graphlink_runtime::model::ServiceKind;
 use graphlink_runtime::notify::{LogNotifier, Notifier};
 use graphlink_runtime::teams::{content_of, TeamsService};
 use graphlink_runtime::Project;
 use serde_json::{json, Value};
 
-use crate::connection::{Connection, ConnectionArgs};
-use crate::exit;
+use crate::connection::ConnectionArgs;
+use crate::error::CliError;
 use crate::output::Output;
 
 /// `graphlink teams ...`.
@@ -92,7 +89,7 @@ pub async fn run(
     out: Output,
 ) -> anyhow::Result<ExitCode> {
     match command {
-        TeamsCommand::List => list(Connection::resolve(conn)?, out).await,
+        TeamsCommand::List => list(conn, out).await,
         TeamsCommand::Send(args) => send(args, conn, out).await,
     }
 }
@@ -112,30 +109,19 @@ pub async fn service(
     }
 }
 
-/// Prints `error: message` and returns `code` (for failures whose code the error type does
-/// not carry).
-fn fail(code: u8, message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
-    eprintln!("error: {message}");
-    Ok(ExitCode::from(code))
+/// Why an app-only connection cannot post (exit 4).
+fn app_only_refusal(connection: &str) -> CliError {
+    CliError::Auth(format!("connection '{connection}' authenticates the application only (client secret or certificate); {APP_ONLY_POSTING_HINT}"))
 }
 
-fn is_app_only(conn: &Connection) -> bool {
-    !matches!(conn.config.credential, ConnectionCredential::DeviceFlow)
-}
-
-fn app_only_refusal(connection: &str) -> String {
-    format!("connection '{connection}' authenticates the application only (client secret or certificate); {APP_ONLY_POSTING_HINT}")
-}
-
-async fn list(conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
-    if is_app_only(&conn) {
-        return fail(
-            exit::AUTH,
-            format!(
-                "connection '{}' authenticates the application only: the teams and chats a connection sees need a signed-in user (use a device-flow connection and graphlink auth login)",
-                conn.config.name
-            ),
-        );
+async fn list(conn: &ConnectionArgs, out: Output) -> anyhow::Result<ExitCode> {
+    let conn = conn.connect()?;
+    if conn.is_app_only() {
+        return Err(CliError::Auth(format!(
+            "connection '{}' authenticates the application only: the teams and chats a connection sees need a signed-in user (use a device-flow connection and graphlink auth login)",
+            conn.name()
+        ))
+        .into());
     }
     let teams = conn.graph()?.teams();
     let me = teams.me().await?;
@@ -312,49 +298,13 @@ fn project_of(conn: &ConnectionArgs) -> anyhow::Result<(PathBuf, Project)> {
     Ok((dir, project))
 }
 
-fn cache_dir(conn: &ConnectionArgs) -> anyhow::Result<PathBuf> {
-    match &conn.cache_dir {
-        Some(d) => Ok(d.clone()),
-        None => dirs::cache_dir()
-            .map(|d| d.join("graphlink"))
-            .context("no cache folder for sign-ins on this system: pass --cache-dir or set GRAPHLINK_CACHE_DIR"),
-    }
-}
-
-/// The Teams client of a service's connection (with `--ca-cert` trusted too).
-fn service_teams(service: &TeamsService, conn: &ConnectionArgs) -> anyhow::Result<TeamsClient> {
-    let c = &service.connection;
-    let mut options = c.client_options()?;
-    if let Some(ca) = &conn.ca_cert {
-        options = options.trust_ca_file(ca)?;
-    }
-    let http = options.build()?;
-    let sender = Sender::default();
-    let tokens = graphlink_identity::provider(
-        &c.identity_config()?,
-        http.clone(),
-        sender.clone(),
-        &cache_dir(conn)?,
-    )?;
-    let graph = GraphClient::builder(
-        format!("{}/v1.0", c.authority.graph_base().trim_end_matches('/')),
-        tokens,
-    )
-    .with_http_client(http)
-    .with_sender(sender)
-    .allow_http(c.allow_insecure_http)
-    .build()?;
-    Ok(graph.teams())
-}
-
-/// Posts `content` to `conversation` of the project's Teams service `name`; `Err(code)` when
-/// it failed with a message already printed.
+/// Posts `content` to `conversation` of the project's Teams service `name`.
 async fn send_via_service(
     name: &str,
     conversation: &str,
     content: &MessageContent,
     conn: &ConnectionArgs,
-) -> anyhow::Result<Result<ChatMessage, ExitCode>> {
+) -> anyhow::Result<ChatMessage> {
     let (_, project) = project_of(conn)?;
     let service = match project.service(name) {
         Some(s) if matches!(s.kind, ServiceKind::Teams { .. }) => TeamsService::resolve(
@@ -364,30 +314,20 @@ async fn send_via_service(
             conn.secret_key.as_deref(),
         )?,
         Some(_) => {
-            return fail(
-                exit::USAGE,
-                format!("service '{name}' is not a Teams service"),
-            )
-            .map(Err)
+            return Err(CliError::Usage(format!("service '{name}' is not a Teams service")).into())
         }
-        None => return fail(exit::NOT_FOUND, unknown_service(&project, name)).map(Err),
+        None => return Err(unknown_service(&project, name).into()),
     };
     if service.is_app_only() {
-        return fail(exit::AUTH, app_only_refusal(&service.connection.name)).map(Err);
+        return Err(app_only_refusal(&service.connection.name).into());
     }
-    let target = match service.target(conversation) {
-        Ok(t) => t.clone(),
-        Err(e) => return fail(exit::NOT_FOUND, e).map(Err),
-    };
-    let teams = service_teams(&service, conn)?;
+    let target = service.target(conversation)?.clone();
+    let teams = conn.connect_resolved(&service.connection)?.graph()?.teams();
     let to = match target.conversation(&teams).await {
         Ok(to) => to,
         Err(e @ graphlink_graph::Error::Resolve { .. }) => {
-            return fail(
-                exit::NOT_FOUND,
-                format!("service '{name}', conversation '{conversation}': {e}"),
-            )
-            .map(Err)
+            return Err(anyhow::Error::new(e)
+                .context(format!("service '{name}', conversation '{conversation}'")))
         }
         Err(e) => {
             return Err(anyhow::Error::new(e).context(format!(
@@ -395,40 +335,30 @@ async fn send_via_service(
             )))
         }
     };
-    let sent = teams
+    teams
         .send(&to, content)
         .await
-        .with_context(|| format!("service '{name}': sending to '{conversation}'"))?;
-    Ok(Ok(sent))
+        .with_context(|| format!("service '{name}': sending to '{conversation}'"))
 }
 
-fn unknown_service(project: &Project, name: &str) -> String {
-    let known: Vec<&str> = project
-        .services
-        .iter()
-        .map(|s| s.meta.id.name.as_str())
-        .collect();
-    format!(
-        "no service '{name}' in the project (known: {})",
-        if known.is_empty() {
-            "none".to_string()
-        } else {
-            known.join(", ")
-        }
+/// "No service `name` in the project", with the known ones (exit 3).
+fn unknown_service(project: &Project, name: &str) -> graphlink_runtime::Error {
+    graphlink_runtime::Error::unknown_asset(
+        "service",
+        name,
+        project.services.iter().map(|s| s.meta.id.name.as_str()),
     )
 }
 
 async fn send(args: SendArgs, conn: &ConnectionArgs, out: Output) -> anyhow::Result<ExitCode> {
     let content = message_content(&args.content, args.html)?;
     let (sent, to) = if let (Some(name), Some(conversation)) = (&args.service, &args.conversation) {
-        match send_via_service(name, conversation, &content, conn).await? {
-            Ok(sent) => (sent, conversation.clone()),
-            Err(code) => return Ok(code),
-        }
+        let sent = send_via_service(name, conversation, &content, conn).await?;
+        (sent, conversation.clone())
     } else {
-        let c = Connection::resolve(conn)?;
-        if is_app_only(&c) {
-            return fail(exit::AUTH, app_only_refusal(&c.config.name));
+        let c = conn.connect()?;
+        if c.is_app_only() {
+            return Err(app_only_refusal(c.name()).into());
         }
         let teams = c.graph()?.teams();
         let (resolved, to) = if let (Some(team), Some(channel)) = (&args.team, &args.channel) {
@@ -450,7 +380,7 @@ async fn send(args: SendArgs, conn: &ConnectionArgs, out: Output) -> anyhow::Res
         };
         let dest = match resolved {
             Ok(d) => d,
-            Err(e @ graphlink_graph::Error::Resolve { .. }) => return fail(exit::NOT_FOUND, e),
+            Err(e @ graphlink_graph::Error::Resolve { .. }) => return Err(e.into()),
             Err(e) => return Err(anyhow::Error::new(e).context(to)),
         };
         let sent = teams
@@ -464,13 +394,13 @@ async fn send(args: SendArgs, conn: &ConnectionArgs, out: Output) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-/// The parameters of a function call, by lower-case key.
-fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, String> {
+/// The parameters of a function call, as given (`KEY=VALUE`, split at the first `=`).
+fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, CliError> {
     params
         .iter()
         .map(|p| match p.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => Err(format!("parameter '{p}' is not KEY=VALUE")),
+            _ => Err(CliError::Usage(format!("parameter '{p}' is not KEY=VALUE"))),
         })
         .collect()
 }
@@ -484,24 +414,19 @@ async fn service_test(
 ) -> anyhow::Result<ExitCode> {
     let (_, project) = project_of(conn)?;
     let Some(service) = project.service(name) else {
-        return fail(exit::NOT_FOUND, unknown_service(&project, name));
+        return Err(unknown_service(&project, name).into());
     };
     let kind = match service.kind {
         ServiceKind::Teams { .. } => "teams",
         ServiceKind::Log => "log",
     };
     if !function.eq_ignore_ascii_case("SendMessage") {
-        return fail(
-            exit::USAGE,
-            format!(
-                "service '{name}' ({kind}) has no function '{function}' (functions: SendMessage)"
-            ),
-        );
+        return Err(CliError::Usage(format!(
+            "service '{name}' ({kind}) has no function '{function}' (functions: SendMessage)"
+        ))
+        .into());
     }
-    let params = match parse_params(params) {
-        Ok(p) => p,
-        Err(e) => return fail(exit::USAGE, e),
-    };
+    let params = parse_params(params)?;
     let mut conversation = None;
     let mut content = None;
     for (k, v) in &params {
@@ -509,28 +434,24 @@ async fn service_test(
             "conversation" => conversation = Some(v.clone()),
             "content" => content = Some(v.clone()),
             _ => {
-                return fail(
-                    exit::USAGE,
-                    format!(
-                        "SendMessage has no parameter '{k}' (parameters: Conversation, Content)"
-                    ),
-                )
+                return Err(CliError::Usage(format!(
+                    "SendMessage has no parameter '{k}' (parameters: Conversation, Content)"
+                ))
+                .into())
             }
         }
     }
     let (Some(conversation), Some(content)) = (conversation, content) else {
-        return fail(
-            exit::USAGE,
-            "SendMessage needs --param Conversation=NAME and --param Content=TEXT",
-        );
+        return Err(CliError::Usage(
+            "SendMessage needs --param Conversation=NAME and --param Content=TEXT".into(),
+        )
+        .into());
     };
     let call = json!({"Conversation": conversation, "Content": content});
     let result = match service.kind {
         ServiceKind::Teams { .. } => {
-            match send_via_service(name, &conversation, &content_of(&content), conn).await? {
-                Ok(sent) => message_json(&sent, &conversation),
-                Err(code) => return Ok(code),
-            }
+            let sent = send_via_service(name, &conversation, &content_of(&content), conn).await?;
+            message_json(&sent, &conversation)
         }
         ServiceKind::Log => {
             let sent = LogNotifier::new(name)

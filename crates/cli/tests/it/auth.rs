@@ -7,43 +7,22 @@ use std::process::Stdio;
 use graphlink_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use crate::common::{device_connection, graphlink_in, text};
+
 fn project(dir: &Path, emu: &RunningEmulator) {
-    let toml = format!(
-        r#"
-[connection.me]
-description = "Adele, signed in with the device flow"
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "contoso.onmicrosoft.com"
-client_id = "33333333-3333-4333-8333-333333333333"
-credential = "device-flow"
-scopes = ["User.Read", "Files.ReadWrite.All"]
-ca_certificate = "{ca}"
-"#,
-        base = emu.base_url(),
-        ca = emu.ca_cert_path().unwrap().display()
+    let toml = device_connection("me", emu, &["User.Read", "Files.ReadWrite.All"]).replace(
+        "[connection.me]\n",
+        "[connection.me]\ndescription = \"Adele, signed in with the device flow\"\n",
     );
     std::fs::write(dir.join("connections.toml"), toml).unwrap();
 }
 
 fn cmd(project: &Path, cache: &Path) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .arg("--project")
-        .arg(project)
-        .arg("--cache-dir")
-        .arg(cache);
-    c
+    graphlink_in(project, cache)
 }
 
 async fn run(project: &Path, cache: &Path, args: &[&str]) -> std::process::Output {
     cmd(project, cache).args(args).output().await.unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[tokio::test]
@@ -184,4 +163,37 @@ async fn project_errors_name_the_connection() {
     )
     .await;
     assert!(text(&out.stderr).contains("three"), "{}", text(&out.stderr));
+    // An unknown connection is "not found", 3, with the known ones listed.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("'one', 'two'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_missing_environment_is_a_configuration_failure_not_an_authentication_one() {
+    let work = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_graphlink"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("--cache-dir")
+        .arg(work.path())
+        .args(["auth", "status"])
+        .output()
+        .await
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no connection configured") && err.contains("AZURE_TENANT_ID"),
+        "{err}"
+    );
+    // Each cause is said once.
+    assert_eq!(
+        err.matches("invalid identity configuration").count(),
+        1,
+        "{err}"
+    );
 }

@@ -6,30 +6,18 @@ use std::process::Output;
 
 use graphlink_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 
-const SECRET: &str = "emulator-client-secret";
-const APP: &str = "11111111-1111-4111-8111-111111111111";
-const TENANT: &str = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e";
+use crate::common::{cli_environment, text, DAEMON_SECRET as SECRET};
+
 const ADELE: &str = "onedrive://adele@contoso.onmicrosoft.com";
 
 async fn graphlink(emu: &RunningEmulator, secret: &str, cache: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_graphlink"))
+    crate::common::graphlink()
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AZURE_TENANT_ID", TENANT)
-        .env("AZURE_CLIENT_ID", APP)
-        .env("AZURE_CLIENT_SECRET", secret)
-        .env("AZURE_AUTHORITY_HOST", emu.base_url())
-        .env("GRAPHLINK_GRAPH_BASE", emu.base_url())
-        .env("GRAPHLINK_CA_CERT", emu.ca_cert_path().unwrap())
+        .envs(cli_environment(emu, secret))
         .env("GRAPHLINK_CACHE_DIR", cache)
         .output()
         .await
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn json_lines(out: &Output) -> Vec<serde_json::Value> {

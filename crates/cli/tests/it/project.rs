@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::Output;
 
+use crate::common::text;
+
 fn graphlink(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_graphlink"))
         .current_dir(dir)
@@ -11,10 +13,6 @@ fn graphlink(dir: &Path, args: &[&str]) -> Output {
         .env_remove("GRAPHLINK_PROJECT")
         .output()
         .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
@@ -90,6 +88,10 @@ sink = "outbox"
         "{}",
         text(&out.stdout)
     );
+    // An asset the project does not have: not found, 3.
+    let out = graphlink(dir, &["project", "usage", "nowhere"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("'nowhere'"));
 
     let out = graphlink(dir, &["--json", "run", "--once", "--state-dir", "state"]);
     assert!(out.status.success(), "{}", text(&out.stderr));

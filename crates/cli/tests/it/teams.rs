@@ -11,8 +11,9 @@ use graphlink_http::ClientOptions;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const ADELE: &str = "adele@contoso.onmicrosoft.com";
-const MEGAN: &str = "megan@contoso.onmicrosoft.com";
+use crate::common::{
+    device_connection, emulator_connection, graphlink_in, text, ADELE, DAEMON_SECRET, MEGAN,
+};
 const HINT: &str = "Teams allows posting only with a signed-in user";
 
 struct Env {
@@ -41,28 +42,20 @@ impl Env {
         let tmp = tempfile::tempdir().unwrap();
         let project = tmp.path().join("project");
         std::fs::create_dir_all(&project).unwrap();
-        let toml = format!(
-            r#"
-[connection.adele]
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "contoso.onmicrosoft.com"
-client_id = "33333333-3333-4333-8333-333333333333"
-credential = "device-flow"
-scopes = ["User.Read", "ChannelMessage.Send", "ChatMessage.Send", "Team.ReadBasic.All", "Channel.ReadBasic.All", "Chat.ReadWrite", "offline_access"]
-ca_certificate = "{ca}"
-
-[connection.daemon]
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "contoso.onmicrosoft.com"
-client_id = "11111111-1111-4111-8111-111111111111"
-credential = "client-secret"
-client_secret = "${{env:DAEMON_SECRET}}"
-ca_certificate = "{ca}"
-
+        let scopes = [
+            "User.Read",
+            "ChannelMessage.Send",
+            "ChatMessage.Send",
+            "Team.ReadBasic.All",
+            "Channel.ReadBasic.All",
+            "Chat.ReadWrite",
+            "offline_access",
+        ];
+        let connections = device_connection("adele", &emu, &scopes)
+            + &emulator_connection("daemon", &emu, "${env:DAEMON_SECRET}");
+        let toml = connections
+            + &format!(
+                r#"
 [service.teams]
 type = "teams"
 connection = "adele"
@@ -81,10 +74,8 @@ channel = "Ops Alerts"
 
 [service.log]
 type = "log"
-"#,
-            base = emu.base_url(),
-            ca = emu.ca_cert_path().unwrap().display(),
-        );
+"#
+            );
         std::fs::write(project.join("project.toml"), toml).unwrap();
         let cache = tmp.path().join("cache");
         Env {
@@ -97,14 +88,8 @@ type = "log"
     }
 
     fn cmd(&self) -> tokio::process::Command {
-        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
-        c.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DAEMON_SECRET", "emulator-client-secret")
-            .arg("--project")
-            .arg(&self.project)
-            .arg("--cache-dir")
-            .arg(&self.cache);
+        let mut c = graphlink_in(&self.project, &self.cache);
+        c.env("DAEMON_SECRET", DAEMON_SECRET);
         c
     }
 
@@ -150,10 +135,6 @@ type = "log"
             .await
             .unwrap()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn ok_json(out: &Output) -> Value {

@@ -7,8 +7,8 @@ use graphlink_emulator::EmulatorOptions;
 pub use graphlink_testkit::seed::{
     ADELE, ADELE_ID, DAEMON_APP_ID as APP, MEGAN, PUBLIC_APP_ID, TENANT_ID as TENANT,
 };
-pub use graphlink_testkit::{data, Answer};
 use graphlink_testkit::TestEmulator;
+pub use graphlink_testkit::{data, Answer};
 use serde_json::Value;
 
 /// A running emulator and an app-only token with the default roles.

@@ -11,11 +11,10 @@ pub use graphlink_testkit::seed::{
     ADELE, ADELE_ID, CERT_APP_ID as CERT_APP, DAEMON_APP_ID as SECRET_APP, DAEMON_SECRET as SECRET,
     PUBLIC_APP_ID as PUBLIC_APP, TENANT_DOMAIN as DOMAIN, TENANT_ID as TENANT,
 };
-pub use graphlink_testkit::{
-    jwt_claims as claims, now_secs as now, Answer,
-    GRAPH_DEFAULT_SCOPE as GRAPH_DEFAULT,
-};
 use graphlink_testkit::TestEmulator;
+pub use graphlink_testkit::{
+    jwt_claims as claims, now_secs as now, Answer, GRAPH_DEFAULT_SCOPE as GRAPH_DEFAULT,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use sha1::Sha1;

@@ -5,8 +5,8 @@ use graphlink_emulator::EmulatorOptions;
 pub use graphlink_testkit::seed::{
     ADELE, ADELE_ID, FINANCE_GENERAL, FINANCE_TEAM_ID as FINANCE, MEGAN, MEGAN_ID, OPS_ALERTS,
 };
-pub use graphlink_testkit::{channel_messages, Answer};
 use graphlink_testkit::TestEmulator;
+pub use graphlink_testkit::{channel_messages, Answer};
 use serde_json::{json, Value};
 
 /// A running emulator.

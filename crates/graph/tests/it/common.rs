@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use graphlink_graph::{DriveClient, DriveRef, GraphClient, Settings};
 pub use graphlink_testkit::seed::{ADELE, MEGAN};
-pub use graphlink_testkit::{data as content, guard, TestTokens};
 use graphlink_testkit::{connect, TestEmulator};
+pub use graphlink_testkit::{data as content, guard, TestTokens};
 
 /// A running emulator, its counting token provider and a Graph client using it.
 pub struct Env {

@@ -2,13 +2,13 @@
 
 #[allow(dead_code)]
 mod common;
-#[allow(dead_code)]
-mod teams_support;
 mod drives;
 mod gigabyte;
 mod items;
 mod ops;
 mod pipeline;
 mod teams;
+#[allow(dead_code)]
+mod teams_support;
 mod transfers;
 mod tree;

@@ -3,7 +3,9 @@
 
 use graphlink_emulator::Seed;
 use graphlink_graph::GraphClient;
-pub use graphlink_testkit::seed::{ADELE, FINANCE_GENERAL, FINANCE_TEAM_ID as FINANCE, MEGAN, OPS_ALERTS};
+pub use graphlink_testkit::seed::{
+    ADELE, FINANCE_GENERAL, FINANCE_TEAM_ID as FINANCE, MEGAN, OPS_ALERTS,
+};
 pub use graphlink_testkit::{channel_messages, chat_messages, guard};
 use graphlink_testkit::{connect, TestEmulator};
 use serde_json::json;

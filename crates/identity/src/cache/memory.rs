@@ -4,16 +4,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::{AccessToken, Error, TokenProvider};
-
-/// Fetches a new token (no caching). Implemented by the credentials.
-#[async_trait::async_trait]
-pub trait TokenFetcher: Send + Sync + fmt::Debug {
-    /// Obtains a new token. `stale` is the token the cache holds and wants replaced (due for
-    /// refresh, or rejected by the resource): a fetcher that can answer from another cache
-    /// (the persistent one) must not hand that one back.
-    async fn fetch(&self, stale: Option<&AccessToken>) -> Result<AccessToken, Error>;
-}
+use crate::{AccessToken, Error, TokenFetcher, TokenProvider};
 
 /// A failed refresh still returns the current token when it has at least this long to live.
 const GRACE: Duration = Duration::from_secs(60);

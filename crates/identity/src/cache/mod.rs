@@ -5,6 +5,7 @@ mod memory;
 mod store;
 mod user;
 
-pub use memory::{TokenCache, TokenFetcher};
+pub use crate::token::TokenFetcher;
+pub use memory::TokenCache;
 pub use store::{CacheFile, CachedAccount, LockedStore, StoredAccessToken, TokenStore};
 pub use user::CachedUserCredential;

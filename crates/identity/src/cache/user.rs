@@ -5,10 +5,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::authority::Authority;
 use crate::cache::store::{unix_secs, CacheFile, StoredAccessToken, TokenStore};
-use crate::cache::TokenFetcher;
 use crate::credential::refresh_token_grant;
 use crate::endpoint::Http;
 use crate::error::IdentityErrorKind;
+use crate::TokenFetcher;
 use crate::{AccessToken, Error};
 
 /// A signed-in user's tokens for one connection, kept in a [`TokenStore`]. Use it inside a

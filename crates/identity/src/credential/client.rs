@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::authority::Authority;
-use crate::cache::TokenFetcher;
 use crate::credential::ClientCertificate;
 use crate::endpoint::{Http, TokenSet};
+use crate::rules::check_client_id;
 use crate::secret::Secret;
 use crate::wire::TokenResponse;
-use crate::{AccessToken, Error};
+use crate::{AccessToken, Error, TokenFetcher};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -110,25 +110,6 @@ impl TokenFetcher for ClientCredentials {
     }
 }
 
-/// Checks a client id is present and plausible (the platform's are GUIDs, but any non-blank
-/// identifier without whitespace is accepted).
-pub(crate) fn check_client_id(client_id: &str) -> Result<String, Error> {
-    let id = client_id.trim();
-    if id.is_empty() {
-        return Err(Error::config(
-            "client_id",
-            "the client (application) id is empty",
-        ));
-    }
-    if id.chars().any(char::is_whitespace) {
-        return Err(Error::config(
-            "client_id",
-            format!("'{id}' contains whitespace; expected the application (client) id GUID"),
-        ));
-    }
-    Ok(id.to_string())
-}
-
 /// The app-only scope: exactly one `{resource}/.default`.
 fn app_scope(authority: &Authority, scopes: &[String]) -> Result<String, Error> {
     let scopes: Vec<&str> = scopes.iter().flat_map(|s| s.split_whitespace()).collect();
@@ -151,6 +132,8 @@ mod tests {
     use super::*;
     use crate::authority::Cloud;
 
+    const APP: &str = "11111111-1111-4111-8111-111111111111";
+
     fn http() -> Http {
         Http::new(reqwest::Client::new(), graphlink_http::Sender::default())
     }
@@ -159,12 +142,12 @@ mod tests {
     fn validation_names_the_field() {
         let a = Authority::new(Cloud::Global, "contoso.onmicrosoft.com").unwrap();
         let secret = || ClientAuth::Secret(Secret::new("s3cr3t-value"));
-        let ok = ClientCredentials::new(http(), a.clone(), "id", &[], secret()).unwrap();
+        let ok = ClientCredentials::new(http(), a.clone(), APP, &[], secret()).unwrap();
         assert_eq!(ok.scope(), "https://graph.microsoft.com/.default");
         let custom = ClientCredentials::new(
             http(),
             a.clone(),
-            "id",
+            APP,
             &["api://x/.default".into()],
             secret(),
         )
@@ -177,14 +160,18 @@ mod tests {
                 "client_id",
             ),
             (
-                ClientCredentials::new(http(), a.clone(), "id", &["User.Read".into()], secret()),
+                ClientCredentials::new(http(), a.clone(), "app", &[], secret()),
+                "client_id",
+            ),
+            (
+                ClientCredentials::new(http(), a.clone(), APP, &["User.Read".into()], secret()),
                 "scopes",
             ),
             (
                 ClientCredentials::new(
                     http(),
                     a.clone(),
-                    "id",
+                    APP,
                     &["https://graph.microsoft.com/.default User.Read".into()],
                     secret(),
                 ),
@@ -194,7 +181,7 @@ mod tests {
                 ClientCredentials::new(
                     http(),
                     a.clone(),
-                    "id",
+                    APP,
                     &[],
                     ClientAuth::Secret(Secret::new("")),
                 ),
@@ -204,7 +191,7 @@ mod tests {
                 ClientCredentials::new(
                     http(),
                     Authority::new(Cloud::Global, "common").unwrap(),
-                    "id",
+                    APP,
                     &[],
                     secret(),
                 ),
@@ -214,7 +201,7 @@ mod tests {
                 ClientCredentials::new(
                     http(),
                     Authority::new(Cloud::Global, "organizations").unwrap(),
-                    "id",
+                    APP,
                     &[],
                     secret(),
                 ),

@@ -6,10 +6,10 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use crate::authority::Authority;
-use crate::credential::client::check_client_id;
 use crate::credential::user_scope_string;
 use crate::endpoint::{Http, TokenSet};
 use crate::error::{IdentityError, IdentityErrorKind};
+use crate::rules::check_client_id;
 use crate::wire::{DeviceCodeResponse, TokenResponse};
 use crate::Error;
 

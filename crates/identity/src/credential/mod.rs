@@ -11,7 +11,6 @@ mod device_code;
 mod refresh;
 
 pub use certificate::ClientCertificate;
-pub(crate) use client::check_client_id;
 pub use client::{ClientAuth, ClientCredentials};
 pub use device_code::{DeviceCodeFlow, DeviceCodePrompt};
 pub use refresh::{refresh_token_grant, RefreshedTokens};

@@ -1,8 +1,6 @@
 //! A project: a folder of TOML files defining named assets.
 
 mod parse;
-mod reader;
-mod tree;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

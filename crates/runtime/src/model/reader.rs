@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use super::settings::Keyword;
 use super::tree::{LineIndex, Node, Value};
 use crate::macros::Scope;
 use crate::problem::{Location, Problem};
@@ -124,21 +125,6 @@ impl<'a> AssetReader<'a> {
                 None
             }
         }
-    }
-
-    /// A required string.
-    pub fn required(
-        &mut self,
-        t: &mut Tbl<'_>,
-        key: &str,
-        scope: Option<Scope>,
-        hint: &str,
-    ) -> Option<String> {
-        if !t.map.contains_key(key) {
-            self.missing(t, key, hint);
-            return None;
-        }
-        self.string(t, key, scope)
     }
 
     pub fn bool(&mut self, t: &mut Tbl<'_>, key: &str, default: bool) -> bool {
@@ -290,27 +276,23 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    /// One of a set of keywords.
-    pub fn choice<T: Copy>(
-        &mut self,
-        t: &mut Tbl<'_>,
-        key: &str,
-        options: &[(&str, T)],
-    ) -> Option<T> {
+    /// One of a set of keywords ([`Keyword`]); an unknown one is reported with every known one.
+    pub fn keyword<K: Keyword>(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<K> {
         let node = self.get(t, key)?;
         let Value::Str(s) = &node.value else {
             self.wrong_type(t, key, node, "a string");
             return None;
         };
-        let norm = s.trim().to_ascii_lowercase().replace('_', "-");
-        if let Some((_, v)) = options.iter().find(|(k, _)| *k == norm) {
-            return Some(*v);
+        if let Some(v) = K::from_keyword(s) {
+            return Some(v);
         }
-        let names: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
         self.problem(
             Some(t.path(key)),
             &node.span,
-            format!("unknown value '{s}': expected one of {}", names.join(", ")),
+            format!(
+                "unknown value '{s}': expected one of {}",
+                K::keywords().join(", ")
+            ),
         );
         None
     }
