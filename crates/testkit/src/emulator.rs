@@ -126,9 +126,19 @@ impl TestEmulator {
     /// Removes every fault rule.
     pub async fn clear_faults(&self) {
         let a = self
-            .call(reqwest::Method::DELETE, "/_emulator/faults", None, None, &[])
+            .call(
+                reqwest::Method::DELETE,
+                "/_emulator/faults",
+                None,
+                None,
+                &[],
+            )
             .await;
-        assert!((200..300).contains(&a.status), "clearing faults: {}", a.text);
+        assert!(
+            (200..300).contains(&a.status),
+            "clearing faults: {}",
+            a.text
+        );
     }
 
     /// The request counters (`GET /_emulator/requests`).
