@@ -51,19 +51,9 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
         return None;
     }
     if let Some(e) = cause.downcast_ref::<graphlink_identity::Error>() {
-        return Some(if is_authentication(e) { AUTH } else { FAILURE });
+        return Some(if e.is_authentication() { AUTH } else { FAILURE });
     }
     None
-}
-
-/// Whether an identity error is an authentication failure (the platform refused: wrong
-/// secret, missing consent, unknown app; or a sign-in is needed), rather than a configuration,
-/// transport or cache problem.
-fn is_authentication(e: &graphlink_identity::Error) -> bool {
-    matches!(
-        e,
-        graphlink_identity::Error::Identity(_) | graphlink_identity::Error::LoginRequired { .. }
-    )
 }
 
 #[cfg(test)]

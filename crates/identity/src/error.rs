@@ -61,6 +61,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is an authentication failure (the identity platform refused: wrong
+    /// secret, missing consent, unknown app; or a sign-in is needed) rather than a
+    /// configuration, transport or cache problem.
+    pub fn is_authentication(&self) -> bool {
+        matches!(self, Error::Identity(_) | Error::LoginRequired { .. })
+    }
+
     /// A configuration error for `field`.
     pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Config {
