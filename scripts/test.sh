@@ -32,9 +32,10 @@ step "install Python clients" python3 -m pip install --quiet --disable-pip-versi
 
 step "rustfmt" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-# One build of every test binary and of the binaries they run, shared by the steps below.
-step "build tests and binaries" cargo nextest run --workspace --no-run --cargo-quiet
-step "build benchmark" cargo build --quiet -p graphlink-bench --bin graphlink-bench
+# One build of every target (test binaries and the binaries they run, the benchmark) with the
+# test feature set, shared by the steps below; a separate build of the benchmark alone would
+# resolve features without the dev-dependencies and rebuild part of the dependency tree.
+step "build every target" cargo build --workspace --all-targets --quiet
 # Benchmark smoke run (quick sizes; the figures are reported, never asserted).
 step "benchmark smoke run" ./target/debug/graphlink-bench --quick --json target/bench-quick.jsonl
 step "tests (nextest)" cargo nextest run --workspace --no-fail-fast --cargo-quiet \
