@@ -7,7 +7,7 @@ use crate::error::{Context, Error, Result};
 
 /// The counters of `GET /_emulator/requests`.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct Counters {
+pub(crate) struct Counters {
     /// Requests outside `/_emulator`.
     pub total: u64,
     /// Faults injected.
@@ -21,14 +21,14 @@ pub struct Counters {
 
 /// Client of the emulator's admin API.
 #[derive(Debug, Clone)]
-pub struct Admin {
+pub(crate) struct Admin {
     http: reqwest::Client,
     base: String,
 }
 
 impl Admin {
     /// Admin API of the emulator at `base` (`https://127.0.0.1:PORT`).
-    pub fn new(http: reqwest::Client, base: &str) -> Self {
+    pub(crate) fn new(http: reqwest::Client, base: &str) -> Self {
         Self {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -49,7 +49,7 @@ impl Admin {
     }
 
     /// Zeroes the counters and the request log.
-    pub async fn reset_counters(&self) -> Result<()> {
+    pub(crate) async fn reset_counters(&self) -> Result<()> {
         let resp = self
             .http
             .delete(self.url("requests"))
@@ -61,7 +61,7 @@ impl Admin {
     }
 
     /// The counters; with `path`, also how many logged requests match that regex.
-    pub async fn counters(&self, path: Option<&str>) -> Result<Counters> {
+    pub(crate) async fn counters(&self, path: Option<&str>) -> Result<Counters> {
         let mut req = self.http.get(self.url("requests"));
         if let Some(p) = path {
             req = req.query(&[("path", p)]);
@@ -78,7 +78,7 @@ impl Admin {
     }
 
     /// Adds fault rules (one rule or an array).
-    pub async fn add_faults(&self, rules: &Value) -> Result<()> {
+    pub(crate) async fn add_faults(&self, rules: &Value) -> Result<()> {
         let resp = self
             .http
             .post(self.url("faults"))
@@ -91,7 +91,7 @@ impl Admin {
     }
 
     /// Removes every fault rule.
-    pub async fn clear_faults(&self) -> Result<()> {
+    pub(crate) async fn clear_faults(&self) -> Result<()> {
         let resp = self
             .http
             .delete(self.url("faults"))

@@ -7,7 +7,7 @@ use clap::{Parser, ValueEnum};
 /// Measures graphlink's transfer speed, memory and efficiency against baselines on the emulator.
 #[derive(Debug, Parser)]
 #[command(name = "graphlink-bench", version)]
-pub struct Args {
+pub(crate) struct Args {
     /// Smaller sizes (64 MiB large file, 200 small files, 5,000-item library): a smoke test
     /// that finishes in under two minutes.
     #[arg(long)]
@@ -46,7 +46,7 @@ pub struct Args {
 
 /// A group of figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Large file up and down, peak memory.
     Large,
     /// Many small files up and down.

@@ -15,25 +15,25 @@ use crate::error::{Context, Result};
 use crate::serve::Endpoint;
 
 /// The emulator's confidential app (client secret).
-pub const CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
+pub(crate) const CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
 /// Its secret (the emulator's published test secret).
-pub const CLIENT_SECRET: &str = "emulator-client-secret";
+pub(crate) const CLIENT_SECRET: &str = "emulator-client-secret";
 /// The emulator's tenant.
-pub const TENANT_ID: &str = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e";
+pub(crate) const TENANT_ID: &str = "7c4d9b1e-2f3a-4b5c-8d6e-0f1a2b3c4d5e";
 /// The user whose OneDrive holds the transfer tests.
-pub const ADELE: &str = "adele@contoso.onmicrosoft.com";
+pub(crate) const ADELE: &str = "adele@contoso.onmicrosoft.com";
 /// The SharePoint site whose default library holds the change-detection library.
-pub const LIBRARY_SITE: &str = "contoso.sharepoint.com:/sites/Finance";
+pub(crate) const LIBRARY_SITE: &str = "contoso.sharepoint.com:/sites/Finance";
 
 /// HTTP client options trusting the emulator's CA (the product's defaults otherwise).
-pub fn client_options(endpoint: &Endpoint) -> Result<ClientOptions> {
+pub(crate) fn client_options(endpoint: &Endpoint) -> Result<ClientOptions> {
     ClientOptions::default()
         .trust_ca_file(&endpoint.ca_cert)
         .context("trusting the emulator's CA certificate")
 }
 
 /// A plain HTTP client with the same TLS settings (for baselines and the admin API).
-pub fn plain_http(endpoint: &Endpoint) -> Result<reqwest::Client> {
+pub(crate) fn plain_http(endpoint: &Endpoint) -> Result<reqwest::Client> {
     client_options(endpoint)?
         .build()
         .context("building the HTTP client")
@@ -53,7 +53,7 @@ fn environment(endpoint: &Endpoint) -> HashMap<&'static str, String> {
 
 /// A product connection: its own pool, sender (retry policy and pause) and token cache.
 #[derive(Debug, Clone)]
-pub struct Product {
+pub(crate) struct Product {
     /// The Graph client.
     pub graph: GraphClient,
     /// The token provider (cache) the client uses.
@@ -62,7 +62,7 @@ pub struct Product {
 
 /// Builds a fresh product connection (new pool, new empty token cache) the way the product
 /// does: [`Connected::from_env`] with the emulator's CA trusted.
-pub fn product(endpoint: &Endpoint, cache_dir: &Path) -> Result<Product> {
+pub(crate) fn product(endpoint: &Endpoint, cache_dir: &Path) -> Result<Product> {
     let vars = environment(endpoint);
     let options = ConnectOptions::new(cache_dir).trusting(Some(endpoint.ca_cert.clone()));
     let connected = Connected::from_env("bench", |k| vars.get(k).cloned(), &options)

@@ -7,7 +7,7 @@ use std::time::Duration;
 const TICKS_PER_SECOND: u64 = 100;
 
 /// User + system CPU time of process `pid` (this process when `None`), if known.
-pub fn process_cpu(pid: Option<u32>) -> Option<Duration> {
+pub(crate) fn process_cpu(pid: Option<u32>) -> Option<Duration> {
     let path = match pid {
         Some(pid) => format!("/proc/{pid}/stat"),
         None => "/proc/self/stat".to_string(),
@@ -30,14 +30,14 @@ fn parse_stat(stat: &str) -> Option<Duration> {
 
 /// CPU used by the client and the emulator between two readings.
 #[derive(Debug, Clone, Copy)]
-pub struct CpuMark {
+pub(crate) struct CpuMark {
     client: Option<Duration>,
     emulator: Option<Duration>,
 }
 
 impl CpuMark {
     /// Reads both processes now.
-    pub fn now(emulator_pid: Option<u32>) -> Self {
+    pub(crate) fn now(emulator_pid: Option<u32>) -> Self {
         Self {
             client: process_cpu(None),
             emulator: emulator_pid.and_then(|p| process_cpu(Some(p))),
@@ -45,7 +45,7 @@ impl CpuMark {
     }
 
     /// (client, emulator) CPU used since `self`, when both readings are known.
-    pub fn since(&self, emulator_pid: Option<u32>) -> Option<(Duration, Duration)> {
+    pub(crate) fn since(&self, emulator_pid: Option<u32>) -> Option<(Duration, Duration)> {
         let later = Self::now(emulator_pid);
         Some((
             later.client?.checked_sub(self.client?)?,

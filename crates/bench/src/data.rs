@@ -32,7 +32,7 @@ impl Bytes64 {
 }
 
 /// Writes `size` pseudo-random bytes (from `seed`) to `path`.
-pub fn write_file(path: &Path, size: u64, seed: u64) -> Result<()> {
+pub(crate) fn write_file(path: &Path, size: u64, seed: u64) -> Result<()> {
     let what = format!("writing {}", path.display());
     let mut out =
         std::io::BufWriter::with_capacity(PIECE, std::fs::File::create(path).context(&what)?);
@@ -51,7 +51,7 @@ pub fn write_file(path: &Path, size: u64, seed: u64) -> Result<()> {
 
 /// One file of a generated set.
 #[derive(Debug, Clone)]
-pub struct SmallFile {
+pub(crate) struct SmallFile {
     /// File name.
     pub name: String,
     /// Local path.
@@ -63,7 +63,7 @@ pub struct SmallFile {
 }
 
 /// Writes `count` files of `size` bytes, each with different content, into `dir`.
-pub fn write_small_files(dir: &Path, count: usize, size: usize) -> Result<Vec<SmallFile>> {
+pub(crate) fn write_small_files(dir: &Path, count: usize, size: usize) -> Result<Vec<SmallFile>> {
     std::fs::create_dir_all(dir).context(format!("creating {}", dir.display()))?;
     let mut files = Vec::with_capacity(count);
     let mut buf = vec![0u8; size];
@@ -84,7 +84,7 @@ pub fn write_small_files(dir: &Path, count: usize, size: usize) -> Result<Vec<Sm
 
 /// The QuickXorHash of a local file (streamed).
 #[cfg(test)]
-pub fn hash_file(path: &Path) -> Result<(u64, String)> {
+pub(crate) fn hash_file(path: &Path) -> Result<(u64, String)> {
     use std::io::Read;
     let what = format!("reading {}", path.display());
     let mut file = std::fs::File::open(path).context(&what)?;

@@ -2,7 +2,7 @@
 
 /// Why a benchmark step failed.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// A step failed; `context` says which, `message` why.
     #[error("{context}: {message}")]
     Step {
@@ -17,10 +17,10 @@ pub enum Error {
 }
 
 /// Results of the benchmark program.
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 /// Adds what the program was doing to any displayable error.
-pub trait Context<T> {
+pub(crate) trait Context<T> {
     /// Wraps the error with `context`.
     fn context(self, context: impl Into<String>) -> Result<T>;
 }

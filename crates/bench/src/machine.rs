@@ -1,9 +1,9 @@
 //! A one-line description of the machine the figures come from.
 
 /// `N cores, CPU model, X GiB RAM`.
-pub fn describe() -> String {
+pub(crate) fn describe() -> String {
     let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(std::num::NonZero::get)
         .unwrap_or(0);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

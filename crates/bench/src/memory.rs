@@ -4,17 +4,17 @@
 
 /// Resets the resident-memory high-water mark to the current size. False where that is not
 /// possible (not Linux, or not permitted).
-pub fn reset_peak() -> bool {
+pub(crate) fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// The resident-memory high-water mark in bytes, if known.
-pub fn peak_rss() -> Option<u64> {
+pub(crate) fn peak_rss() -> Option<u64> {
     status_field("VmHWM:")
 }
 
 /// The current resident memory in bytes, if known.
-pub fn current_rss() -> Option<u64> {
+pub(crate) fn current_rss() -> Option<u64> {
     status_field("VmRSS:")
 }
 
@@ -37,7 +37,7 @@ fn parse_kib_field(status: &str, name: &str) -> Option<u64> {
 
 /// Measures the peak resident memory while `work` runs: resets the high-water mark first.
 /// Returns the work's output and the peak in bytes (`None` when it cannot be measured alone).
-pub async fn peak_during<F: std::future::Future>(work: F) -> (F::Output, Option<u64>) {
+pub(crate) async fn peak_during<F: std::future::Future>(work: F) -> (F::Output, Option<u64>) {
     let reset = reset_peak();
     let out = work.await;
     (out, if reset { peak_rss() } else { None })

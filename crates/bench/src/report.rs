@@ -9,7 +9,7 @@ use crate::error::{Context, Result};
 
 /// What a figure should reach (from issue 6).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     /// `ratio` (product / baseline) at least this.
     RatioAtLeast(f64),
     /// `ratio` at most this.
@@ -38,7 +38,7 @@ impl Target {
 
 /// One measured figure.
 #[derive(Debug, Clone)]
-pub struct Figure {
+pub(crate) struct Figure {
     /// Stable identifier (`large_upload_throughput`).
     pub name: String,
     /// The product's value.
@@ -57,7 +57,12 @@ pub struct Figure {
 
 impl Figure {
     /// A figure without baseline or target.
-    pub fn info(name: &str, value: f64, unit: &'static str, note: impl Into<String>) -> Self {
+    pub(crate) fn info(
+        name: &str,
+        value: f64,
+        unit: &'static str,
+        note: impl Into<String>,
+    ) -> Self {
         Self {
             name: name.to_string(),
             value,
@@ -70,7 +75,7 @@ impl Figure {
     }
 
     /// A figure compared with a baseline (ratio = value / baseline).
-    pub fn compared(
+    pub(crate) fn compared(
         name: &str,
         value: f64,
         baseline: f64,
@@ -86,18 +91,18 @@ impl Figure {
     }
 
     /// Sets the target.
-    pub fn target(mut self, target: Target) -> Self {
+    pub(crate) fn target(mut self, target: Target) -> Self {
         self.target = Some(target);
         self
     }
 
     /// Whether the target is met (`None` without a target or a ratio to judge).
-    pub fn met(&self) -> Option<bool> {
+    pub(crate) fn met(&self) -> Option<bool> {
         self.target.and_then(|t| t.met(self.value, self.ratio))
     }
 
     /// The JSON object of this figure.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         json!({
             "name": self.name,
             "value": finite(self.value),
@@ -116,7 +121,7 @@ fn finite(v: f64) -> Option<f64> {
 }
 
 /// A number for the table: few decimals for small values, none for large ones.
-pub fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if !v.is_finite() {
         return "-".into();
     }
@@ -133,7 +138,7 @@ pub fn number(v: f64) -> String {
 }
 
 /// The human table of all figures (and failed phases).
-pub fn table(figures: &[Figure], failures: &[String]) -> String {
+pub(crate) fn table(figures: &[Figure], failures: &[String]) -> String {
     let header = [
         "figure", "value", "unit", "baseline", "ratio", "target", "met",
     ];
@@ -197,7 +202,7 @@ pub fn table(figures: &[Figure], failures: &[String]) -> String {
 }
 
 /// Writes the figures as JSON Lines: one JSON object per line, one line per figure.
-pub fn write_json_lines(path: &Path, figures: &[Figure]) -> Result<()> {
+pub(crate) fn write_json_lines(path: &Path, figures: &[Figure]) -> Result<()> {
     let mut text = String::new();
     for f in figures {
         text.push_str(&f.to_json().to_string());

@@ -15,7 +15,7 @@ use crate::error::{Context, Error, Result};
 
 /// What the child announces once it listens.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// `https://127.0.0.1:PORT`.
     pub base_url: String,
     /// The emulator's CA certificate (PEM).
@@ -23,7 +23,7 @@ pub struct Endpoint {
 }
 
 /// Child side: serves the emulator with its data in `data` until standard input closes.
-pub async fn serve(data: &Path) -> Result<()> {
+pub(crate) async fn serve(data: &Path) -> Result<()> {
     let emulator = Emulator::start(EmulatorOptions {
         data_dir: Some(data.to_path_buf()),
         tls: true,
@@ -50,7 +50,7 @@ pub async fn serve(data: &Path) -> Result<()> {
 }
 
 /// Parent side: the running emulator child.
-pub struct EmulatorProcess {
+pub(crate) struct EmulatorProcess {
     child: Child,
     stdin: Option<ChildStdin>,
     /// Where it listens.
@@ -59,7 +59,7 @@ pub struct EmulatorProcess {
 
 impl EmulatorProcess {
     /// Starts this program as an emulator child with its data in `data` and waits for its address.
-    pub async fn spawn(data: &Path) -> Result<Self> {
+    pub(crate) async fn spawn(data: &Path) -> Result<Self> {
         let exe = std::env::current_exe().context("finding the benchmark program")?;
         let mut child = Command::new(exe)
             .arg("--serve-emulator")
@@ -92,12 +92,12 @@ impl EmulatorProcess {
     }
 
     /// The child's process id (while it runs).
-    pub fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         self.child.id()
     }
 
     /// Stops the child: closes its stdin and waits; kills it after 10 s.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         drop(self.stdin.take());
         if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await

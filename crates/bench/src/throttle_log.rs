@@ -25,7 +25,7 @@ use tracing_subscriber::Layer;
 
 /// One throttling answer the client received: when, and the wait asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     /// When the client handled the answer.
     pub at: Instant,
     /// The wait the server asked for.
@@ -34,7 +34,7 @@ pub struct Throttle {
 
 /// The recorded throttling answers and request sends (shared with the layer).
 #[derive(Debug, Clone, Default)]
-pub struct ThrottleLog {
+pub(crate) struct ThrottleLog {
     events: Arc<Mutex<Vec<Throttle>>>,
     sends: Arc<Mutex<Vec<Instant>>>,
 }
@@ -43,7 +43,7 @@ impl ThrottleLog {
     /// The layer to install in the tracing subscriber, with its own filter: it sees the
     /// transport's WARN events and its send TRACE events, nothing else (other layers' levels are
     /// unaffected, and other TRACE callsites stay disabled).
-    pub fn layer<S>(&self) -> Filtered<ThrottleLayer, Targets, S>
+    pub(crate) fn layer<S>(&self) -> Filtered<ThrottleLayer, Targets, S>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -54,18 +54,18 @@ impl ThrottleLog {
     }
 
     /// Forgets what was recorded.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.events.lock().clear();
         self.sends.lock().clear();
     }
 
     /// The throttling answers recorded.
-    pub fn events(&self) -> Vec<Throttle> {
+    pub(crate) fn events(&self) -> Vec<Throttle> {
         self.events.lock().clone()
     }
 
     /// When the client sent each request attempt recorded.
-    pub fn sends(&self) -> Vec<Instant> {
+    pub(crate) fn sends(&self) -> Vec<Instant> {
         self.sends.lock().clone()
     }
 }
@@ -89,13 +89,13 @@ fn merged_waits(events: &[Throttle]) -> Vec<(Instant, Instant)> {
 /// The length of the union of the intervals `[at, at + delay)`: the time during which at least
 /// one wait the server asked for was in force (overlapping waits count once, since a pause holds
 /// back the whole connection).
-pub fn union_of_waits(events: &[Throttle]) -> Duration {
+pub(crate) fn union_of_waits(events: &[Throttle]) -> Duration {
     merged_waits(events).iter().map(|(s, e)| *e - *s).sum()
 }
 
 /// How many of `sends` fall inside a wait the client had been told of: some `[at, at + delay)`
 /// of `events` (from the moment the client handled a throttling answer until that wait ended).
-pub fn sends_during_waits(events: &[Throttle], sends: &[Instant]) -> u64 {
+pub(crate) fn sends_during_waits(events: &[Throttle], sends: &[Instant]) -> u64 {
     let spans = merged_waits(events);
     sends
         .iter()
@@ -109,7 +109,7 @@ pub fn sends_during_waits(events: &[Throttle], sends: &[Instant]) -> u64 {
 
 /// The tracing layer.
 #[derive(Debug)]
-pub struct ThrottleLayer {
+pub(crate) struct ThrottleLayer {
     log: ThrottleLog,
 }
 

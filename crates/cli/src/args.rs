@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 /// through Microsoft Graph.
 #[derive(Debug, Parser)]
 #[command(name = "graphlink", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More log output (-v info, -vv debug). GRAPHLINK_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -26,7 +26,7 @@ pub struct Cli {
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the local emulator of the identity platform and Microsoft Graph.
     Emulator(EmulatorArgs),
     /// Sign in (device flow), show or remove the sign-in, print a token.
@@ -67,7 +67,7 @@ pub enum Command {
 
 /// `graphlink project ...` (the project folder is `--project DIR`, default `.`).
 #[derive(Debug, Subcommand)]
-pub enum ProjectCommand {
+pub(crate) enum ProjectCommand {
     /// Report every problem of the project at once, with file, line, asset and field.
     Validate {
         /// Also resolve every Teams channel and chat against the tenant (needs a sign-in).
@@ -83,7 +83,7 @@ pub enum ProjectCommand {
 
 /// `graphlink run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The node's roles (comma separated); assets with required roles run only on a node with one of them.
     #[arg(long, value_delimiter = ',')]
     pub roles: Vec<String>,
@@ -97,7 +97,7 @@ pub struct RunArgs {
 
 /// `graphlink coordinator ...`.
 #[derive(Debug, Subcommand)]
-pub enum CoordinatorCommand {
+pub(crate) enum CoordinatorCommand {
     /// List file statuses.
     List(CoordinatorFilter),
     /// Forget files' statuses so they are taken again.
@@ -108,7 +108,7 @@ pub enum CoordinatorCommand {
 
 /// Which files a coordinator command applies to (`*` wildcards).
 #[derive(Debug, Args)]
-pub struct CoordinatorFilter {
+pub(crate) struct CoordinatorFilter {
     /// The node's state folder.
     #[arg(long, default_value = ".graphlink-state", env = "GRAPHLINK_STATE_DIR")]
     pub state_dir: PathBuf,
@@ -125,7 +125,7 @@ pub struct CoordinatorFilter {
 
 /// `graphlink secret ...`.
 #[derive(Debug, Subcommand)]
-pub enum SecretCommand {
+pub(crate) enum SecretCommand {
     /// Create a key pair: the private key file (mode 0600) and the public key (printed).
     Keygen {
         /// Where to write the private key.
@@ -154,7 +154,7 @@ pub enum SecretCommand {
 
 /// `graphlink demo`.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Keep the emulator running after the demo (to browse its pages) until Ctrl-C.
     #[arg(long)]
     pub keep_running: bool,
@@ -165,7 +165,7 @@ pub struct DemoArgs {
 
 /// `graphlink auth ...`.
 #[derive(Debug, Subcommand)]
-pub enum AuthCommand {
+pub(crate) enum AuthCommand {
     /// Sign in with the device flow: prints a code to enter in any browser, then keeps the
     /// (refreshed) tokens in the sign-in cache.
     Login,
@@ -183,7 +183,7 @@ pub enum AuthCommand {
 
 /// `graphlink connection ...`.
 #[derive(Debug, Subcommand)]
-pub enum ConnectionCommand {
+pub(crate) enum ConnectionCommand {
     /// Get a token and make one harmless Graph call; report what failed, with codes.
     Test,
 }
@@ -212,7 +212,7 @@ impl From<Conflict> for graphlink_graph::ConflictBehavior {
 /// File commands. Locations: `onedrive:/path`, `onedrive://user@contoso.com/path`,
 /// `sharepoint://host/sites/Site/Library/path`, `drive://DRIVE-ID/path`.
 #[derive(Debug, Subcommand)]
-pub enum FileCommand {
+pub(crate) enum FileCommand {
     /// List a folder (or show a file).
     Ls {
         /// The folder.
@@ -291,7 +291,7 @@ pub enum FileCommand {
 
 /// `graphlink emulator`.
 #[derive(Debug, Args)]
-pub struct EmulatorArgs {
+pub(crate) struct EmulatorArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub addr: SocketAddr,

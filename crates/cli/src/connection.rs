@@ -9,11 +9,11 @@ use clap::Args;
 use graphlink_runtime::{ConnectOptions, ResolvedConnection};
 
 /// A connection ready to use: identity settings, HTTP pool, retry policy, sign-in cache.
-pub type Connection = graphlink_runtime::Connected;
+pub(crate) type Connection = graphlink_runtime::Connected;
 
 /// Flags every command that talks to Graph shares.
 #[derive(Debug, Clone, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// Project folder whose connection assets to use (without it: the AZURE_* environment).
     #[arg(long, global = true, env = "GRAPHLINK_PROJECT", value_name = "DIR")]
     pub project: Option<PathBuf>,
@@ -37,14 +37,14 @@ pub struct ConnectionArgs {
 impl ConnectionArgs {
     /// The sign-in cache folder: `--cache-dir`, else [`graphlink_runtime::default_cache_dir`]
     /// (`None` when the system has no cache folder).
-    pub fn sign_in_cache_or_default(&self) -> Option<PathBuf> {
+    pub(crate) fn sign_in_cache_or_default(&self) -> Option<PathBuf> {
         self.cache_dir
             .clone()
             .or_else(graphlink_runtime::default_cache_dir)
     }
 
     /// The sign-in cache folder; an error telling how to name one when the system has none.
-    pub fn sign_in_cache(&self) -> anyhow::Result<PathBuf> {
+    pub(crate) fn sign_in_cache(&self) -> anyhow::Result<PathBuf> {
         self.sign_in_cache_or_default().context(
             "no cache folder for sign-ins on this system: pass --cache-dir or set GRAPHLINK_CACHE_DIR",
         )
@@ -56,7 +56,7 @@ impl ConnectionArgs {
 
     /// The connection: a project's connection asset with `--project`, else the `AZURE_*`
     /// environment variables.
-    pub fn connect(&self) -> anyhow::Result<Connection> {
+    pub(crate) fn connect(&self) -> anyhow::Result<Connection> {
         if let Some(dir) = &self.project {
             let resolved = self.resolve_in(dir)?;
             return self.connect_resolved(&resolved);
@@ -71,7 +71,10 @@ impl ConnectionArgs {
 
     /// A resolved connection asset (a service's connection, say), with `--ca-cert` trusted
     /// too and sign-ins in the cache folder.
-    pub fn connect_resolved(&self, resolved: &ResolvedConnection) -> anyhow::Result<Connection> {
+    pub(crate) fn connect_resolved(
+        &self,
+        resolved: &ResolvedConnection,
+    ) -> anyhow::Result<Connection> {
         Ok(Connection::resolve(resolved, &self.connect_options()?)?)
     }
 

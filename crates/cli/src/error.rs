@@ -4,7 +4,7 @@
 
 /// A failure the CLI detects itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Wrong usage: a flag, an argument or a parameter (exit 2).
     #[error("{0}")]
     Usage(String),

@@ -5,21 +5,21 @@ use graphlink_runtime::Error as RuntimeError;
 use crate::error::CliError;
 
 /// Any other failure (transport, configuration, a Graph error that is none of the below).
-pub const FAILURE: u8 = 1;
+pub(crate) const FAILURE: u8 = 1;
 /// Wrong usage (bad flags or arguments; also clap's own code).
-pub const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 /// The item, drive, site, connection, service or conversation named does not exist.
-pub const NOT_FOUND: u8 = 3;
+pub(crate) const NOT_FOUND: u8 = 3;
 /// Authentication or permission failure (sign-in needed, wrong secret, missing consent, 401/403).
-pub const AUTH: u8 = 4;
+pub(crate) const AUTH: u8 = 4;
 /// A folder transfer or a run finished with some files failed (the others went through).
-pub const PARTIAL: u8 = 5;
+pub(crate) const PARTIAL: u8 = 5;
 /// The project is invalid (`project validate` found problems, or a command was given an
 /// invalid project).
-pub const INVALID: u8 = 6;
+pub(crate) const INVALID: u8 = 6;
 
 /// The exit code for an error chain: the first cause whose kind says one, else [`FAILURE`].
-pub fn for_error(err: &anyhow::Error) -> u8 {
+pub(crate) fn for_error(err: &anyhow::Error) -> u8 {
     err.chain().find_map(code_of).unwrap_or(FAILURE)
 }
 

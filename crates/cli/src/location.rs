@@ -13,7 +13,7 @@ use crate::error::CliError;
 
 /// Where a file command reads or writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     /// A path in a OneDrive or SharePoint drive.
     Remote {
         /// The drive.
@@ -28,7 +28,7 @@ pub enum Location {
 impl Location {
     /// Parses a location given on the command line; a string that is not a location is a
     /// [`CliError::Location`].
-    pub fn parse(input: &str) -> Result<Self, CliError> {
+    pub(crate) fn parse(input: &str) -> Result<Self, CliError> {
         let fail = |reason: &str| CliError::Location {
             input: input.to_string(),
             reason: reason.to_string(),

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// A transfer progress display: bytes, rate, files done; hidden when not on a terminal.
 #[derive(Debug)]
-pub struct Bars {
+pub(crate) struct Bars {
     bar: ProgressBar,
     files_done: AtomicU64,
     files_failed: AtomicU64,
@@ -16,7 +16,7 @@ pub struct Bars {
 
 impl Bars {
     /// A progress display; `visible` false draws nothing.
-    pub fn new(visible: bool, total_bytes: Option<u64>) -> Self {
+    pub(crate) fn new(visible: bool, total_bytes: Option<u64>) -> Self {
         let bar = if !visible {
             ProgressBar::hidden()
         } else if let Some(total) = total_bytes {
@@ -46,7 +46,7 @@ impl Bars {
     }
 
     /// Removes the bar from the terminal.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

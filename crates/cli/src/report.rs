@@ -3,7 +3,7 @@
 /// The error chain joined with `: `, leaving out a cause whose text an outer error already
 /// includes (library errors say their cause in their own message and return it as their
 /// source too).
-pub fn message(err: &anyhow::Error) -> String {
+pub(crate) fn message(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
         let part = cause.to_string();

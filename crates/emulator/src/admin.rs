@@ -65,7 +65,7 @@ async fn requests(State(state): State<AppState>, Query(q): Query<CountQuery>) ->
     if let Some(pattern) = q.path {
         match regex::Regex::new(&pattern) {
             Ok(re) => {
-                body["matching"] = json!(state.faults.count_matching(q.method.as_deref(), &re))
+                body["matching"] = json!(state.faults.count_matching(q.method.as_deref(), &re));
             }
             Err(e) => {
                 return GraphError::bad_request(format!("path: invalid regex: {e}")).into_response()

@@ -21,7 +21,7 @@ pub fn encode_segment(name: &str) -> String {
 }
 
 /// Percent-encodes an id (drive, item, site, user) for use as one URL path segment.
-pub fn encode_id(id: &str) -> String {
+pub(crate) fn encode_id(id: &str) -> String {
     utf8_percent_encode(id, ID).to_string()
 }
 
@@ -45,7 +45,7 @@ pub fn split_path(path: &str) -> Result<Vec<&str>> {
 }
 
 /// Checks a single item name (for uploads, folders, renames): not empty, no `/`, not `.`/`..`.
-pub fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name == "." || name == ".." {
         return Err(Error::invalid(
             "name",

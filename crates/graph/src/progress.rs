@@ -24,6 +24,6 @@ impl Progress for NoProgress {
 
 impl<F: Fn(u64) + Send + Sync> Progress for F {
     fn advance(&self, bytes: u64) {
-        self(bytes)
+        self(bytes);
     }
 }

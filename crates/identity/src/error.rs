@@ -298,7 +298,7 @@ pub(crate) fn parse_aadsts_codes(description: &str) -> Vec<u64> {
     let mut rest = description;
     while let Some(pos) = rest.find("AADSTS") {
         rest = &rest[pos + 6..];
-        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         if let Ok(code) = digits.parse::<u64>() {
             if !codes.contains(&code) {
                 codes.push(code);

@@ -237,6 +237,7 @@ impl fmt::Debug for SecretValue {
 }
 
 /// Values for the static macros.
+#[allow(missing_debug_implementations)] // holds a lookup closure
 pub struct StaticValues<'a> {
     /// Environment variable lookup.
     pub env: &'a dyn Fn(&str) -> Option<String>,
@@ -370,10 +371,10 @@ impl Template {
                         Macro::File(FileField::Path) => s.push_str(&f.path),
                         Macro::File(FileField::Size) => s.push_str(&f.size.to_string()),
                         Macro::File(FileField::Stem) => {
-                            s.push_str(crate::naming::split_ext(&f.name).0)
+                            s.push_str(crate::naming::split_ext(&f.name).0);
                         }
                         Macro::File(FileField::Ext) => {
-                            s.push_str(crate::naming::split_ext(&f.name).1.trim_start_matches('.'))
+                            s.push_str(crate::naming::split_ext(&f.name).1.trim_start_matches('.'));
                         }
                         Macro::File(FileField::Folder) => s.push_str(&f.folder),
                         Macro::File(FileField::Modified) => {

@@ -53,7 +53,7 @@ impl fmt::Display for Problem {
 }
 
 /// Renders problems one per line.
-pub fn render_problems(problems: &[Problem]) -> String {
+pub(crate) fn render_problems(problems: &[Problem]) -> String {
     problems
         .iter()
         .map(|p| format!("  {p}"))

@@ -13,6 +13,7 @@ use crate::problem::{Location, Problem};
 use crate::project::Project;
 
 /// Validation settings.
+#[allow(missing_debug_implementations)] // holds a lookup closure
 pub struct ValidateOptions<'a> {
     /// The deployment stage (environment asset) for `${lay:..}`; None = the project's default.
     pub stage: Option<&'a str>,

@@ -9,6 +9,7 @@ use crate::seed::{DAEMON_APP_ID, DAEMON_SECRET, PUBLIC_APP_ID};
 use crate::{https_client, Answer, GRAPH_DEFAULT_SCOPE};
 
 /// A running TLS emulator and a client trusting its CA (no redirects followed).
+#[derive(Debug)]
 pub struct TestEmulator {
     /// The emulator.
     pub emu: RunningEmulator,

@@ -1,6 +1,6 @@
 //! TOML builders for projects that use the emulator.
 
-use crate::seed::{DAEMON_APP_ID, PUBLIC_APP_ID, TENANT_DOMAIN, TENANT_ID};
+use crate::seed::{DAEMON_APP_ID, MEGAN, PUBLIC_APP_ID, TENANT_DOMAIN, TENANT_ID};
 
 /// A `[connection.NAME]` for the emulator's daemon app (client secret), trusting its CA;
 /// `secret` is the TOML value of `client_secret` (a macro such as `${env:VAR}`, or the secret).
@@ -78,4 +78,46 @@ pub fn cli_environment(
                 .to_string(),
         ),
     ]
+}
+
+/// The delegated scopes a Teams-posting device-flow connection asks for.
+pub const TEAMS_SCOPES: &[&str] = &[
+    "User.Read",
+    "ChannelMessage.Send",
+    "ChatMessage.Send",
+    "Team.ReadBasic.All",
+    "Channel.ReadBasic.All",
+    "Chat.ReadWrite",
+    "offline_access",
+];
+
+/// Connections `adele` (device flow with [`TEAMS_SCOPES`]) and `daemon` (client secret given
+/// as the TOML value `daemon_secret`), and the Teams services on them: `teams` (Adele: the
+/// Finance team's "Ops Alerts" and "General" channels as "Ops Alerts" and "Finance General",
+/// a chat "Megan") and `daemon-teams` (the daemon: "Ops Alerts").
+pub fn teams_project(emu: &graphlink_emulator::RunningEmulator, daemon_secret: &str) -> String {
+    device_connection("adele", emu, TEAMS_SCOPES)
+        + &emulator_connection("daemon", emu, daemon_secret)
+        + &format!(
+            r#"
+[service.teams]
+type = "teams"
+connection = "adele"
+[service.teams.channels."Ops Alerts"]
+team = "Finance"
+channel = "Ops Alerts"
+[service.teams.channels."Finance General"]
+team = "Finance"
+channel = "General"
+[service.teams.chats."Megan"]
+members = ["{MEGAN}"]
+
+[service.daemon-teams]
+type = "teams"
+connection = "daemon"
+[service.daemon-teams.channels."Ops Alerts"]
+team = "Finance"
+channel = "Ops Alerts"
+"#
+        )
 }

@@ -15,7 +15,7 @@ use crate::report::Figure;
 const SHAPES: [(usize, usize); 2] = [(1, 64), (4, 16)];
 
 /// Runs the ceiling figures (with the client's rate from the token figure, when measured).
-pub async fn run(ctx: &Ctx, client: Option<ClientRate>) -> Result<Vec<Figure>> {
+pub(crate) async fn run(ctx: &Ctx, client: Option<ClientRate>) -> Result<Vec<Figure>> {
     let token = ctx
         .product
         .tokens

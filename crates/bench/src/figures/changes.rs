@@ -28,7 +28,7 @@ const POPULATE_CONCURRENCY: usize = 32;
 const IDLE_POLLS: u32 = 3;
 
 /// Runs the change-detection figures.
-pub async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
+pub(crate) async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
     let drive = ctx
         .product
         .graph

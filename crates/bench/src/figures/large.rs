@@ -38,7 +38,7 @@ fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 /// Runs the large-file figures.
-pub async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
+pub(crate) async fn run(ctx: &Ctx) -> Result<Vec<Figure>> {
     let size = ctx.sizes.large;
     let local = ctx.work.join(NAME);
     ctx.say(format!(
@@ -197,7 +197,7 @@ fn figures(ctx: &Ctx, b: &Best) -> Vec<Figure> {
                     .target(Target::ValueAtMost(64.0)),
             ),
             (Some(p), None) => {
-                out.push(Figure::info(name, mib(p), "MiB", note).target(Target::ValueAtMost(64.0)))
+                out.push(Figure::info(name, mib(p), "MiB", note).target(Target::ValueAtMost(64.0)));
             }
             _ => out.push(Figure::info(
                 name,

@@ -1,13 +1,13 @@
 //! The measurements, one module per figure group of issue 6, sharing one [`Ctx`].
 
-pub mod ceiling;
-pub mod changes;
-pub mod large;
-pub mod raw;
-pub mod small;
-pub mod throttling;
-pub mod tokens;
-pub mod transfer_child;
+pub(crate) mod ceiling;
+pub(crate) mod changes;
+pub(crate) mod large;
+pub(crate) mod raw;
+pub(crate) mod small;
+pub(crate) mod throttling;
+pub(crate) mod tokens;
+pub(crate) mod transfer_child;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ use crate::throttle_log::ThrottleLog;
 
 /// Sizes of one run (`--quick` or full).
 #[derive(Debug, Clone)]
-pub struct Sizes {
+pub(crate) struct Sizes {
     /// Size of the large file in bytes.
     pub large: u64,
     /// Rounds of the large-file transfers (figures: their medians). Even, so that each of the
@@ -52,7 +52,7 @@ pub struct Sizes {
 
 impl Sizes {
     /// The full run of issue 6.
-    pub fn full() -> Self {
+    pub(crate) fn full() -> Self {
         Self {
             large: 1 << 30,
             large_rounds: 6,
@@ -69,7 +69,7 @@ impl Sizes {
     }
 
     /// The CI smoke test: same figures, smaller sizes.
-    pub fn quick() -> Self {
+    pub(crate) fn quick() -> Self {
         Self {
             large: 64 << 20,
             large_rounds: 1,
@@ -87,7 +87,7 @@ impl Sizes {
 }
 
 /// Everything a measurement needs.
-pub struct Ctx {
+pub(crate) struct Ctx {
     /// Where the emulator listens.
     pub endpoint: Endpoint,
     /// Its admin API.
@@ -114,7 +114,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// Prints a progress line on stderr.
-    pub fn say(&self, what: impl AsRef<str>) {
+    pub(crate) fn say(&self, what: impl AsRef<str>) {
         eprintln!(
             "[{:>6.1}s] {}",
             self.started.elapsed().as_secs_f64(),
@@ -124,7 +124,7 @@ impl Ctx {
 }
 
 /// Runs `work` and returns its output with the wall time it took.
-pub async fn timed<T, F: Future<Output = T>>(work: F) -> (T, Duration) {
+pub(crate) async fn timed<T, F: Future<Output = T>>(work: F) -> (T, Duration) {
     let start = Instant::now();
     let out = work.await;
     (out, start.elapsed())
@@ -133,13 +133,13 @@ pub async fn timed<T, F: Future<Output = T>>(work: F) -> (T, Duration) {
 impl Sizes {
     /// The rounds to run, each with whether it counts (the warm-up round does not). Round
     /// numbers alternate the order of the transfers.
-    pub fn rounds_of(&self, counted: u32) -> impl Iterator<Item = (u32, bool)> {
+    pub(crate) fn rounds_of(&self, counted: u32) -> impl Iterator<Item = (u32, bool)> {
         let warmup = u32::from(self.warmup);
         (0..counted + warmup).map(move |round| (round, round >= warmup))
     }
 
     /// How figures over `counted` rounds say so: "median of 6 rounds (after a warm-up round)".
-    pub fn median_of(&self, counted: u32) -> String {
+    pub(crate) fn median_of(&self, counted: u32) -> String {
         let plural = if counted == 1 { "" } else { "s" };
         let warmup = if self.warmup {
             " (after a warm-up round)"
@@ -151,7 +151,7 @@ impl Sizes {
 }
 
 /// What a progress line of an uncounted round adds.
-pub fn warmup_note(counted: bool) -> &'static str {
+pub(crate) fn warmup_note(counted: bool) -> &'static str {
     if counted {
         ""
     } else {
@@ -160,14 +160,14 @@ pub fn warmup_note(counted: bool) -> &'static str {
 }
 
 /// Bytes per second as MB/s (10^6 bytes).
-pub fn mb_per_s(bytes: u64, took: Duration) -> f64 {
+pub(crate) fn mb_per_s(bytes: u64, took: Duration) -> f64 {
     bytes as f64 / 1e6 / took.as_secs_f64().max(1e-9)
 }
 
 /// The median of `values` (the mean of the middle two for an even count; 0 when empty). Speeds
 /// are compared as medians of the rounds: one lucky or unlucky round (disk writeback, another
 /// process) moves a best-of figure, not a median.
-pub fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return 0.0;
@@ -182,7 +182,7 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// Bytes as MiB.
-pub fn mib(bytes: u64) -> f64 {
+pub(crate) fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 

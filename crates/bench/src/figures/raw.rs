@@ -22,7 +22,12 @@ fn check(resp: &reqwest::Response, what: &str) -> Result<()> {
 }
 
 /// Streams the file at `path` to the blob `name`.
-pub async fn put_file(http: &reqwest::Client, base: &str, name: &str, path: &Path) -> Result<u64> {
+pub(crate) async fn put_file(
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+    path: &Path,
+) -> Result<u64> {
     let what = format!("baseline PUT of {name}");
     let file = tokio::fs::File::open(path).await.context(&what)?;
     let len = file.metadata().await.context(&what)?.len();
@@ -40,7 +45,7 @@ pub async fn put_file(http: &reqwest::Client, base: &str, name: &str, path: &Pat
 
 /// Sends the file at `path` as sequential PUTs of whole in-memory fragments of `fragment`
 /// bytes (blobs `{name}.{i}`): the request pattern of an upload session, without Graph.
-pub async fn put_fragments(
+pub(crate) async fn put_fragments(
     http: &reqwest::Client,
     base: &str,
     name: &str,
@@ -71,7 +76,12 @@ pub async fn put_fragments(
 }
 
 /// Sends a small file (read whole, as the product's simple upload does) to the blob `name`.
-pub async fn put_small(http: &reqwest::Client, base: &str, name: &str, path: &Path) -> Result<u64> {
+pub(crate) async fn put_small(
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+    path: &Path,
+) -> Result<u64> {
     let what = format!("baseline PUT of {name}");
     let body = tokio::fs::read(path).await.context(&what)?;
     let len = body.len() as u64;
@@ -86,7 +96,7 @@ pub async fn put_small(http: &reqwest::Client, base: &str, name: &str, path: &Pa
 }
 
 /// Streams the blob `name` into the file `dest`.
-pub async fn get_to_file(
+pub(crate) async fn get_to_file(
     http: &reqwest::Client,
     base: &str,
     name: &str,

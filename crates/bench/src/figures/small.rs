@@ -15,7 +15,7 @@ use crate::report::{Figure, Target};
 
 /// What the throttling figure reuses.
 #[derive(Debug)]
-pub struct SmallRun {
+pub(crate) struct SmallRun {
     /// The local files.
     pub files: Vec<SmallFile>,
     /// The folder holding them.
@@ -25,7 +25,7 @@ pub struct SmallRun {
 }
 
 /// Runs the small-file figures.
-pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
+pub(crate) async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, SmallRun)> {
     let sizes = &ctx.sizes;
     let count = sizes.small_count;
     let dir = ctx.work.join("small");
@@ -217,7 +217,7 @@ fn rate(count: usize, took: Duration) -> f64 {
 
 /// Uploads the folder through the client with `concurrency` files at a time; checks every
 /// file landed.
-pub async fn product_upload(
+pub(crate) async fn product_upload(
     ctx: &Ctx,
     dir: &Path,
     remote: &str,

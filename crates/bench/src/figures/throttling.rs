@@ -48,7 +48,7 @@ struct Throttled {
 }
 
 /// Runs the throttling figures. Lost files are reported as a figure and returned.
-pub async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
+pub(crate) async fn run(ctx: &Ctx, small: &SmallRun) -> Result<(Vec<Figure>, u64)> {
     let count = small.files.len();
     let concurrency = TreeOptions::default().concurrency;
     ctx.say(format!(

@@ -12,12 +12,12 @@ use crate::error::{Context, Error, Result};
 use crate::report::{Figure, Target};
 
 /// Path regex of the token endpoint in the emulator's request log.
-pub const TOKEN_PATH: &str = "oauth2/v2\\.0/token";
+pub(crate) const TOKEN_PATH: &str = "oauth2/v2\\.0/token";
 const CALL_CONCURRENCY: usize = 32;
 
 /// What the ceiling figure reuses: the client's rate for small GETs.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientRate {
+pub(crate) struct ClientRate {
     /// Small authenticated GETs per second through the Graph client.
     pub calls_per_s: f64,
     /// With this many in flight.
@@ -25,7 +25,7 @@ pub struct ClientRate {
 }
 
 /// Runs the token figures.
-pub async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, ClientRate)> {
+pub(crate) async fn run(ctx: &Ctx) -> Result<(Vec<Figure>, ClientRate)> {
     let calls = ctx.sizes.token_calls;
     ctx.say(format!(
         "tokens: {calls} Graph calls through a fresh connection, concurrency {CALL_CONCURRENCY}"

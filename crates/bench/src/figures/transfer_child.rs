@@ -19,13 +19,13 @@ use crate::memory;
 use crate::serve::Endpoint;
 
 /// Drive folder and name of the large file.
-pub const REMOTE_DIR: &str = "/bench";
+pub(crate) const REMOTE_DIR: &str = "/bench";
 /// Name of the large file (drive item and raw blob).
-pub const NAME: &str = "large.bin";
+pub(crate) const NAME: &str = "large.bin";
 
 /// One large transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Transfer {
+pub(crate) enum Transfer {
     /// `DriveClient::upload_file`.
     ClientUpload,
     /// `DriveClient::download_to_file`.
@@ -53,7 +53,7 @@ impl Transfer {
 
 /// What a child measured.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Measured {
+pub(crate) struct Measured {
     /// Wall time of the transfer.
     pub secs: f64,
     /// Peak resident memory during the transfer (bytes), when measurable.
@@ -63,7 +63,7 @@ pub struct Measured {
 }
 
 /// Parent side: runs `transfer` of `local` (`size` bytes) in a fresh process.
-pub async fn run_child(
+pub(crate) async fn run_child(
     endpoint: &Endpoint,
     transfer: Transfer,
     local: &Path,
@@ -101,7 +101,7 @@ pub async fn run_child(
 }
 
 /// Child side: does one transfer and prints what it measured.
-pub async fn child(
+pub(crate) async fn child(
     transfer: Transfer,
     endpoint: &str,
     local: &Path,
@@ -216,6 +216,6 @@ async fn measure(work: impl std::future::Future<Output = Result<()>>) -> Result<
 }
 
 /// A scratch path for a child's download.
-pub fn download_path(work: &Path) -> PathBuf {
+pub(crate) fn download_path(work: &Path) -> PathBuf {
     work.join("large.down")
 }

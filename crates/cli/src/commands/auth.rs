@@ -13,7 +13,11 @@ use crate::connection::Connection;
 use crate::output::{rfc3339, Output};
 
 /// Runs an `auth` subcommand.
-pub async fn run(command: AuthCommand, conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(
+    command: AuthCommand,
+    conn: Connection,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     match command {
         AuthCommand::Login => login(conn, out).await,
         AuthCommand::Status { show_token } => status(conn, out, show_token).await,
@@ -134,7 +138,7 @@ async fn status(conn: Connection, out: Output, show_token: bool) -> anyhow::Resu
 }
 
 /// Runs the connection test: a token, then one harmless Graph call.
-pub async fn test(conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) async fn test(conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
     let token = conn
         .tokens()?
         .token()

@@ -75,7 +75,7 @@ const SAMPLES: [(&str, usize); 9] = [
 ];
 
 /// Runs the demo.
-pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let temp = tempfile::tempdir().context("creating the demo's working folder")?;
     let work = args
@@ -124,7 +124,7 @@ pub async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode> {
         "the demo project is invalid:\n{}",
         problems
             .iter()
-            .map(|p| p.to_string())
+            .map(std::string::ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n")
     );

@@ -9,7 +9,7 @@ use graphlink_emulator::{Emulator, EmulatorOptions, Seed};
 use crate::args::EmulatorArgs;
 
 /// Starts the emulator and serves until SIGINT/SIGTERM.
-pub async fn run(args: EmulatorArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(args: EmulatorArgs, json: bool) -> anyhow::Result<ExitCode> {
     if args.print_seed {
         print!("{}", Seed::default().to_toml());
         return Ok(ExitCode::SUCCESS);
@@ -58,18 +58,16 @@ pub async fn run(args: EmulatorArgs, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = ctrl_c.await;
+            return;
+        };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -19,7 +19,11 @@ use crate::output::Output;
 use crate::progress::Bars;
 
 /// Runs a file command.
-pub async fn run(command: FileCommand, conn: Connection, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(
+    command: FileCommand,
+    conn: Connection,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     let graph = conn.graph()?;
     match command {
         FileCommand::Ls {

@@ -2,10 +2,10 @@
 
 mod auth;
 mod demo;
-pub mod emulator;
+pub(crate) mod emulator;
 mod files;
 mod project;
-pub mod teams;
+pub(crate) mod teams;
 
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ use crate::args::{Cli, Command, ConnectionCommand};
 use crate::output::Output;
 
 /// Runs the parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = Output { json: cli.json };
     let conn = &cli.connection;
     match cli.command {

@@ -24,7 +24,7 @@ fn load(dir: &Path) -> anyhow::Result<Project> {
 }
 
 /// `graphlink project ...`.
-pub async fn project(
+pub(super) async fn project(
     command: ProjectCommand,
     conn: &ConnectionArgs,
     out: Output,
@@ -92,7 +92,7 @@ pub async fn project(
                     .iter()
                     .map(|c| {
                         c.iter()
-                            .map(|a| a.to_string())
+                            .map(std::string::ToString::to_string)
                             .collect::<Vec<_>>()
                             .join(" <- ")
                     })
@@ -114,7 +114,11 @@ pub async fn project(
 }
 
 /// Node options shared by `run` and the demo.
-pub fn node_options(roles: Vec<String>, state_dir: &Path, conn: &ConnectionArgs) -> NodeOptions {
+pub(super) fn node_options(
+    roles: Vec<String>,
+    state_dir: &Path,
+    conn: &ConnectionArgs,
+) -> NodeOptions {
     let mut options = NodeOptions::new(roles, state_dir);
     options.stage = conn.stage.clone();
     options.secret_key_file = conn.secret_key.clone();
@@ -123,7 +127,11 @@ pub fn node_options(roles: Vec<String>, state_dir: &Path, conn: &ConnectionArgs)
 }
 
 /// `graphlink run`: every workflow the roles allow, until SIGINT/SIGTERM (or once).
-pub async fn run(args: RunArgs, conn: &ConnectionArgs, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(
+    args: RunArgs,
+    conn: &ConnectionArgs,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     let dir = project_dir(conn);
     let project = load(&dir)?;
     let node = Node::new(
@@ -179,7 +187,7 @@ pub async fn run(args: RunArgs, conn: &ConnectionArgs, out: Output) -> anyhow::R
 }
 
 /// `graphlink status`: the node's status file, as text or JSON.
-pub fn status(state_dir: &Path, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) fn status(state_dir: &Path, out: Output) -> anyhow::Result<ExitCode> {
     let path = state_dir.join("status.json");
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -244,7 +252,10 @@ fn filter(f: &CoordinatorFilter) -> anyhow::Result<Filter> {
 }
 
 /// `graphlink coordinator ...`.
-pub async fn coordinator(command: CoordinatorCommand, out: Output) -> anyhow::Result<ExitCode> {
+pub(super) async fn coordinator(
+    command: CoordinatorCommand,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     let (f, action) = match &command {
         CoordinatorCommand::List(f) => (f, "list"),
         CoordinatorCommand::Reset(f) => (f, "reset"),
@@ -296,7 +307,7 @@ pub async fn coordinator(command: CoordinatorCommand, out: Output) -> anyhow::Re
 }
 
 /// `graphlink secret ...`.
-pub async fn secret(
+pub(super) async fn secret(
     command: SecretCommand,
     conn: &ConnectionArgs,
     out: Output,

@@ -24,7 +24,7 @@ use crate::output::Output;
 
 /// `graphlink teams ...`.
 #[derive(Debug, Subcommand)]
-pub enum TeamsCommand {
+pub(crate) enum TeamsCommand {
     /// Show the teams (with their channels) and the chats (with their members) the
     /// connection's signed-in user can see.
     List,
@@ -37,7 +37,7 @@ pub enum TeamsCommand {
 /// `graphlink teams send`.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("to").required(true).args(["service", "team", "chat"])))]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// The Teams service asset of the project (`--project DIR`).
     #[arg(long, requires = "conversation")]
     pub service: Option<String>,
@@ -67,7 +67,7 @@ pub struct SendArgs {
 
 /// `graphlink service ...`.
 #[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
+pub(crate) enum ServiceCommand {
     /// Call a function of a project's service by hand and print the result (the service
     /// test), e.g. `service test teams SendMessage --param Conversation="Ops Alerts"
     /// --param Content="hello"`.
@@ -83,7 +83,7 @@ pub enum ServiceCommand {
 }
 
 /// Runs a Teams command.
-pub async fn run(
+pub(crate) async fn run(
     command: TeamsCommand,
     conn: &ConnectionArgs,
     out: Output,
@@ -95,7 +95,7 @@ pub async fn run(
 }
 
 /// Runs a service command.
-pub async fn service(
+pub(crate) async fn service(
     command: ServiceCommand,
     conn: &ConnectionArgs,
     out: Output,

@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-pub use graphlink_testkit::project::{cli_environment, device_connection, emulator_connection};
-pub use graphlink_testkit::seed::{ADELE, DAEMON_SECRET, MEGAN};
+pub(crate) use graphlink_testkit::project::{cli_environment, device_connection, teams_project};
+pub(crate) use graphlink_testkit::seed::{ADELE, DAEMON_SECRET, MEGAN};
 
 /// The `graphlink` binary with nothing but `PATH` from this process's environment.
-pub fn graphlink() -> tokio::process::Command {
+pub(crate) fn graphlink() -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -14,7 +14,7 @@ pub fn graphlink() -> tokio::process::Command {
 }
 
 /// `graphlink --project DIR --cache-dir CACHE` with a clean environment.
-pub fn graphlink_in(project: &Path, cache: &Path) -> tokio::process::Command {
+pub(crate) fn graphlink_in(project: &Path, cache: &Path) -> tokio::process::Command {
     let mut c = graphlink();
     c.arg("--project")
         .arg(project)
@@ -24,6 +24,6 @@ pub fn graphlink_in(project: &Path, cache: &Path) -> tokio::process::Command {
 }
 
 /// Output bytes as text.
-pub fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }

@@ -11,9 +11,7 @@ use graphlink_http::ClientOptions;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::common::{
-    device_connection, emulator_connection, graphlink_in, text, ADELE, DAEMON_SECRET, MEGAN,
-};
+use crate::common::{graphlink_in, teams_project, text, ADELE, DAEMON_SECRET, MEGAN};
 const HINT: &str = "Teams allows posting only with a signed-in user";
 
 struct Env {
@@ -42,40 +40,11 @@ impl Env {
         let tmp = tempfile::tempdir().unwrap();
         let project = tmp.path().join("project");
         std::fs::create_dir_all(&project).unwrap();
-        let scopes = [
-            "User.Read",
-            "ChannelMessage.Send",
-            "ChatMessage.Send",
-            "Team.ReadBasic.All",
-            "Channel.ReadBasic.All",
-            "Chat.ReadWrite",
-            "offline_access",
-        ];
-        let connections = device_connection("adele", &emu, &scopes)
-            + &emulator_connection("daemon", &emu, "${env:DAEMON_SECRET}");
-        let toml = connections
-            + &format!(
-                r#"
-[service.teams]
-type = "teams"
-connection = "adele"
-[service.teams.channels."Ops Alerts"]
-team = "Finance"
-channel = "Ops Alerts"
-[service.teams.chats."Megan"]
-members = ["{MEGAN}"]
-
-[service.daemon-teams]
-type = "teams"
-connection = "daemon"
-[service.daemon-teams.channels."Ops Alerts"]
-team = "Finance"
-channel = "Ops Alerts"
-
+        let toml = teams_project(&emu, "${env:DAEMON_SECRET}")
+            + r#"
 [service.log]
 type = "log"
-"#
-            );
+"#;
         std::fs::write(project.join("project.toml"), toml).unwrap();
         let cache = tmp.path().join("cache");
         Env {

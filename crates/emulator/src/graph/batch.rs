@@ -182,7 +182,7 @@ pub async fn run(ctx: &Ctx, parts: &Parts, body: Body) -> Outcome {
         };
         let status = response
             .get("status")
-            .and_then(|s| s.as_u64())
+            .and_then(serde_json::Value::as_u64)
             .unwrap_or(500) as u16;
         status_of.insert(item.id.clone(), status);
         responses.push((i, response));

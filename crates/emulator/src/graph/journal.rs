@@ -17,7 +17,7 @@ use super::model::{Drive, DriveMeta, Grant, Item, Tombstone, UploadSession};
 use crate::Error;
 
 /// A journal record, as written.
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum RecordRef<'a> {
     /// A drive was created.
@@ -69,7 +69,7 @@ pub enum RecordRef<'a> {
 }
 
 /// A journal record, as read back.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Record {
     /// See [`RecordRef::Drive`].
@@ -121,7 +121,7 @@ pub enum Record {
 }
 
 /// The snapshot, as written.
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct SnapshotRef<'a> {
     /// Journal generation that continues this snapshot.
     pub gen: u64,
@@ -134,7 +134,7 @@ pub struct SnapshotRef<'a> {
 }
 
 /// The snapshot, as read back.
-#[derive(Deserialize, Default)]
+#[derive(Debug, Deserialize, Default)]
 pub struct Snapshot {
     /// Journal generation that continues this snapshot.
     pub gen: u64,

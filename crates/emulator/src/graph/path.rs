@@ -263,7 +263,7 @@ fn drive_tail(drive: DriveSel, tail: &[Seg]) -> Result<Target, GraphError> {
         [a] if a.path.is_none() => {
             let name = a.name.strip_prefix("microsoft.graph.").unwrap_or(&a.name);
             match name.strip_prefix("delta") {
-                Some("") | Some("()") => Action::Delta(None),
+                Some("" | "()") => Action::Delta(None),
                 Some(call) => {
                     let inner = call
                         .strip_prefix("(token=")
@@ -289,7 +289,7 @@ mod tests {
             drive,
             ItemAddr {
                 id: id.map(String::from),
-                path: path.iter().map(|s| s.to_string()).collect(),
+                path: path.iter().map(std::string::ToString::to_string).collect(),
             },
             action,
         )

@@ -22,7 +22,7 @@ pub async fn json_body(body: Body) -> Result<serde_json::Value, GraphError> {
     let bytes = axum::body::to_bytes(body, 4 << 20)
         .await
         .map_err(|e| GraphError::bad_request(format!("Could not read the request body: {e}")))?;
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::json!({}));
     }
     serde_json::from_slice(&bytes)

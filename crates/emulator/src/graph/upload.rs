@@ -63,7 +63,7 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
     };
     let defer_commit = body
         .get("deferCommit")
-        .and_then(|v| v.as_bool())
+        .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
     let (drive_id, target) = upload_target(ctx, drive, addr)?;
     let name = match item.get("name").and_then(|v| v.as_str()) {
@@ -79,7 +79,7 @@ pub async fn create(ctx: &Ctx, drive: &DriveSel, addr: &ItemAddr, body: Body) ->
         _ => target.name.clone(),
     };
     validate_name(&name)?;
-    if let Some(size) = item.get("fileSize").and_then(|v| v.as_u64()) {
+    if let Some(size) = item.get("fileSize").and_then(serde_json::Value::as_u64) {
         mutate::check_quota(&ctx.graph().read(), &drive_id, size, ctx.quota())?;
     }
     {
@@ -215,7 +215,7 @@ pub async fn fragment_entry(
             _ => Err(method_not_allowed()),
         }
     };
-    result.unwrap_or_else(|e| e.into_response())
+    result.unwrap_or_else(axum::response::IntoResponse::into_response)
 }
 
 async fn put_fragment(state: &AppState, base: &str, id: &str, req: Request) -> Outcome {

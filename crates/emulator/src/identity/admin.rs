@@ -14,7 +14,7 @@ use crate::web::GraphError;
 use crate::AppState;
 
 /// `GET /_emulator/identity`.
-pub async fn summary(State(state): State<AppState>) -> Json<serde_json::Value> {
+pub(super) async fn summary(State(state): State<AppState>) -> Json<serde_json::Value> {
     let identity = &state.identity;
     Json(json!({
         "device_codes": identity.devices.pending(),
@@ -25,14 +25,14 @@ pub async fn summary(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 /// Body of `POST /_emulator/devicelogin`.
 #[derive(Debug, Deserialize)]
-pub struct DecisionBody {
+pub(super) struct DecisionBody {
     user_code: Option<String>,
     upn: Option<String>,
     decision: Option<String>,
 }
 
 /// `POST /_emulator/devicelogin`.
-pub async fn devicelogin(
+pub(super) async fn devicelogin(
     State(state): State<AppState>,
     Json(body): Json<DecisionBody>,
 ) -> Response {

@@ -14,10 +14,10 @@ use crate::seed::Seed;
 use crate::web::IdentityError;
 
 /// The assertion type the token endpoint accepts.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Clock skew tolerated on `exp`/`nbf`/`iat` (Microsoft allows five minutes).
-pub const SKEW_SECS: i64 = 300;
+pub(super) const SKEW_SECS: i64 = 300;
 
 /// Hosts accepted in the assertion's `aud` besides the one the client used.
 const LOGIN_HOSTS: &[&str] = &[
@@ -34,7 +34,7 @@ const LOGIN_HOSTS: &[&str] = &[
 
 /// What the verifier needs to know about the request.
 #[derive(Debug)]
-pub struct Expectations<'a> {
+pub(super) struct Expectations<'a> {
     /// The seed (tenant id and domain).
     pub seed: &'a Seed,
     /// The app's client id.
@@ -51,7 +51,7 @@ pub struct Expectations<'a> {
 
 /// A verified assertion's replay key and expiry.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verified {
+pub(super) struct Verified {
     /// The `jti` claim.
     pub jti: String,
     /// The `exp` claim, rounded up.
@@ -59,7 +59,7 @@ pub struct Verified {
 }
 
 /// Verifies a client assertion.
-pub fn verify(jwt: &str, expect: &Expectations<'_>) -> Result<Verified, IdentityError> {
+pub(super) fn verify(jwt: &str, expect: &Expectations<'_>) -> Result<Verified, IdentityError> {
     let parts: Vec<&str> = jwt.trim().split('.').collect();
     let [header_b64, payload_b64, signature] = parts.as_slice() else {
         return Err(errors::malformed_assertion(

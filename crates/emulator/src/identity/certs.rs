@@ -49,7 +49,7 @@ impl CredentialPaths {
 }
 
 /// One registered certificate: its thumbprints and public key.
-pub struct RegisteredCert {
+pub(super) struct RegisteredCert {
     der: Vec<u8>,
     sha1: [u8; 20],
     sha256: [u8; 32],
@@ -66,7 +66,7 @@ impl std::fmt::Debug for RegisteredCert {
 
 impl RegisteredCert {
     /// Parses a DER certificate holding an RSA public key.
-    pub fn from_der(der: &[u8]) -> Result<Self, String> {
+    pub(super) fn from_der(der: &[u8]) -> Result<Self, String> {
         let (_, cert) = x509_parser::parse_x509_certificate(der)
             .map_err(|e| format!("not an X.509 certificate: {e}"))?;
         let parsed = cert
@@ -90,36 +90,36 @@ impl RegisteredCert {
     }
 
     /// Whether this is the certificate with SHA-1 thumbprint `thumb` (raw bytes).
-    pub fn has_sha1(&self, thumb: &[u8]) -> bool {
+    pub(super) fn has_sha1(&self, thumb: &[u8]) -> bool {
         self.sha1.as_slice() == thumb
     }
 
     /// Whether this is the certificate with SHA-256 thumbprint `thumb` (raw bytes).
-    pub fn has_sha256(&self, thumb: &[u8]) -> bool {
+    pub(super) fn has_sha256(&self, thumb: &[u8]) -> bool {
         self.sha256.as_slice() == thumb
     }
 
     /// Whether this is the certificate `der`.
-    pub fn is_der(&self, der: &[u8]) -> bool {
+    pub(super) fn is_der(&self, der: &[u8]) -> bool {
         self.der == der
     }
 
     /// The public key, for signature checks.
-    pub fn key(&self) -> &DecodingKey {
+    pub(super) fn key(&self) -> &DecodingKey {
         &self.key
     }
 }
 
 /// Every app's registered certificates, by lower-case client id.
 #[derive(Debug, Default)]
-pub struct Credentials {
+pub(super) struct Credentials {
     by_app: HashMap<String, Vec<RegisteredCert>>,
 }
 
 impl Credentials {
     /// Loads the seed's certificates, generating those of `generate_certificate` apps on first
     /// start.
-    pub fn load(seed: &Seed, data_dir: &Path) -> Result<Self, Error> {
+    pub(super) fn load(seed: &Seed, data_dir: &Path) -> Result<Self, Error> {
         let mut by_app = HashMap::new();
         for (i, app) in seed.apps.iter().enumerate() {
             let (pem_text, origin) = match (&app.certificate_pem, app.generate_certificate) {
@@ -141,7 +141,7 @@ impl Credentials {
     }
 
     /// The certificates registered for `client_id`.
-    pub fn for_app(&self, client_id: &str) -> &[RegisteredCert] {
+    pub(super) fn for_app(&self, client_id: &str) -> &[RegisteredCert] {
         self.by_app
             .get(&client_id.to_ascii_lowercase())
             .map(Vec::as_slice)

@@ -12,7 +12,7 @@ use crate::web::IdentityError;
 use crate::AppState;
 
 /// A credential presented with a request.
-pub enum Credential {
+pub(super) enum Credential {
     /// None (a public client).
     None,
     /// A client secret.
@@ -33,7 +33,7 @@ impl std::fmt::Debug for Credential {
 
 /// The calling app and what it presented.
 #[derive(Debug)]
-pub struct Caller<'s> {
+pub(super) struct Caller<'s> {
     /// The app registration.
     pub app: &'s AppSeed,
     /// Its credential.
@@ -42,7 +42,7 @@ pub struct Caller<'s> {
 
 /// Finds the app (client id from the body, else HTTP Basic, else the assertion's `iss`) and its
 /// credential.
-pub fn identify<'s>(
+pub(super) fn identify<'s>(
     state: &'s AppState,
     form: &Form,
     headers: &HeaderMap,
@@ -92,7 +92,7 @@ pub fn identify<'s>(
 
 /// The request facts an assertion is checked against.
 #[derive(Debug)]
-pub struct RequestContext<'a> {
+pub(super) struct RequestContext<'a> {
     /// The base URL the client used.
     pub base: &'a str,
     /// Now, seconds since the epoch.
@@ -102,7 +102,7 @@ pub struct RequestContext<'a> {
 impl Caller<'_> {
     /// Checks the credential. `allow_public`: whether a public client without credential may
     /// use this grant.
-    pub fn authenticate(
+    pub(super) fn authenticate(
         &self,
         state: &AppState,
         allow_public: bool,

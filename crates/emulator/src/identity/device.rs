@@ -18,13 +18,13 @@ use super::scopes::DelegatedScopes;
 /// Letters and digits that cannot be confused (no I, O, 0, 1).
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// Length of user codes.
-pub const USER_CODE_LEN: usize = 8;
+pub(super) const USER_CODE_LEN: usize = 8;
 /// How long finished codes are kept after they expire (to answer `expired_token`).
 const KEEP_AFTER_EXPIRY: Duration = Duration::from_secs(3600);
 
 /// Where a device code stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub(super) enum Status {
     /// Waiting for the user.
     Pending,
     /// Approved by this user (object id).
@@ -47,7 +47,7 @@ struct Entry {
 
 /// The answer to a poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Poll {
+pub(super) enum Poll {
     /// Approved: issue tokens for this user and these scopes (the code is now redeemed).
     Approved {
         /// The user's object id.
@@ -71,7 +71,7 @@ pub enum Poll {
 
 /// Why a decision on the login page was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecideError {
+pub(super) enum DecideError {
     /// No such user code.
     Unknown,
     /// The code has expired.
@@ -82,7 +82,7 @@ pub enum DecideError {
 
 /// What was decided, for the result page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decided {
+pub(super) struct Decided {
     /// The app that asked.
     pub client_id: String,
     /// The scopes it asked for.
@@ -91,7 +91,7 @@ pub struct Decided {
 
 /// A pending code, for the admin view (no device code: that is the client's secret).
 #[derive(Debug, Clone, Serialize)]
-pub struct PendingCode {
+pub(super) struct PendingCode {
     /// The user code.
     pub user_code: String,
     /// The app.
@@ -106,7 +106,7 @@ pub struct PendingCode {
 
 /// All device codes, by device code.
 #[derive(Default)]
-pub struct DeviceCodes {
+pub(super) struct DeviceCodes {
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -120,7 +120,7 @@ impl std::fmt::Debug for DeviceCodes {
 
 impl DeviceCodes {
     /// Creates a code pair; returns `(device_code, user_code)`.
-    pub fn create(
+    pub(super) fn create(
         &self,
         client_id: &str,
         scopes: DelegatedScopes,
@@ -165,7 +165,7 @@ impl DeviceCodes {
     }
 
     /// The token endpoint's poll by `client_id` with `device_code`.
-    pub fn poll(&self, device_code: &str, client_id: &str) -> Poll {
+    pub(super) fn poll(&self, device_code: &str, client_id: &str) -> Poll {
         let now = Instant::now();
         let mut entries = self.entries.lock();
         let Some(entry) = entries.get_mut(device_code) else {
@@ -197,7 +197,7 @@ impl DeviceCodes {
     }
 
     /// The user's decision for a user code (case-insensitive; spaces and dashes ignored).
-    pub fn decide(
+    pub(super) fn decide(
         &self,
         user_code: &str,
         user_id: &str,
@@ -228,7 +228,7 @@ impl DeviceCodes {
     }
 
     /// Codes not yet expired, for the admin view.
-    pub fn pending(&self) -> Vec<PendingCode> {
+    pub(super) fn pending(&self) -> Vec<PendingCode> {
         let now = Instant::now();
         let entries = self.entries.lock();
         let mut out: Vec<PendingCode> = entries
@@ -253,7 +253,7 @@ impl DeviceCodes {
 }
 
 /// Upper case, without spaces and dashes.
-pub fn normalize_user_code(code: &str) -> String {
+pub(super) fn normalize_user_code(code: &str) -> String {
     code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())

@@ -12,7 +12,7 @@ use crate::AppState;
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration` (also served at the v1 path
 /// `/{tenant}/.well-known/openid-configuration`, with the same v2 document).
-pub async fn openid_configuration(
+pub(super) async fn openid_configuration(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     BaseUrl(base): BaseUrl,
@@ -24,7 +24,7 @@ pub async fn openid_configuration(
 }
 
 /// The OpenID configuration document for a tenant, with absolute URLs under `base`.
-pub fn document(state: &AppState, base: &str, tenant: Tenant) -> Value {
+pub(super) fn document(state: &AppState, base: &str, tenant: Tenant) -> Value {
     let seg = tenant.segment(&state.seed);
     let issuer_tenant = if tenant.is_concrete() {
         seg.clone()
@@ -69,7 +69,7 @@ pub fn document(state: &AppState, base: &str, tenant: Tenant) -> Value {
 
 /// Query of instance discovery.
 #[derive(Debug, Deserialize)]
-pub struct InstanceQuery {
+pub(super) struct InstanceQuery {
     authorization_endpoint: Option<String>,
     #[serde(rename = "api-version")]
     api_version: Option<String>,
@@ -77,7 +77,7 @@ pub struct InstanceQuery {
 
 /// `GET /common/discovery/instance?authorization_endpoint=...&api-version=1.1`: the emulator's
 /// host is its own (only) alias.
-pub async fn instance_discovery(
+pub(super) async fn instance_discovery(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     BaseUrl(base): BaseUrl,
@@ -111,7 +111,7 @@ pub async fn instance_discovery(
 }
 
 /// `GET /{tenant}/discovery/v2.0/keys` (and `/{tenant}/discovery/keys`).
-pub async fn jwks(State(state): State<AppState>, Path(tenant): Path<String>) -> Response {
+pub(super) async fn jwks(State(state): State<AppState>, Path(tenant): Path<String>) -> Response {
     match Tenant::resolve(&state.seed, &tenant) {
         Ok(_) => Json(state.keys.jwks()).into_response(),
         Err(e) => e.into_response(),

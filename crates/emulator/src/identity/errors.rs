@@ -10,7 +10,7 @@ const BAD: StatusCode = StatusCode::BAD_REQUEST;
 const UNAUTHORIZED: StatusCode = StatusCode::UNAUTHORIZED;
 
 /// 900144: a required parameter is missing.
-pub fn missing_param(name: &str) -> IdentityError {
+pub(super) fn missing_param(name: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_request",
@@ -20,7 +20,7 @@ pub fn missing_param(name: &str) -> IdentityError {
 }
 
 /// 900144-style: the body is not a form.
-pub fn malformed_body() -> IdentityError {
+pub(super) fn malformed_body() -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_request",
@@ -30,7 +30,7 @@ pub fn malformed_body() -> IdentityError {
 }
 
 /// 90002: the tenant is unknown.
-pub fn unknown_tenant(tenant: &str) -> IdentityError {
+pub(super) fn unknown_tenant(tenant: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_tenant",
@@ -43,7 +43,7 @@ pub fn unknown_tenant(tenant: &str) -> IdentityError {
 }
 
 /// 90002: `consumers` (personal accounts) is not served.
-pub fn consumers_tenant() -> IdentityError {
+pub(super) fn consumers_tenant() -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_tenant",
@@ -54,7 +54,7 @@ pub fn consumers_tenant() -> IdentityError {
 }
 
 /// 50059: client credentials need a concrete tenant.
-pub fn tenant_needed(tenant: &str) -> IdentityError {
+pub(super) fn tenant_needed(tenant: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_request",
@@ -68,7 +68,7 @@ pub fn tenant_needed(tenant: &str) -> IdentityError {
 }
 
 /// 700016: the client id is not registered in the tenant.
-pub fn unknown_app(client_id: &str, directory: &str) -> IdentityError {
+pub(super) fn unknown_app(client_id: &str, directory: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "unauthorized_client",
@@ -83,7 +83,7 @@ pub fn unknown_app(client_id: &str, directory: &str) -> IdentityError {
 }
 
 /// 7000215: wrong client secret.
-pub fn wrong_secret(client_id: &str) -> IdentityError {
+pub(super) fn wrong_secret(client_id: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -97,7 +97,7 @@ pub fn wrong_secret(client_id: &str) -> IdentityError {
 }
 
 /// 7000222: the client secret has expired.
-pub fn expired_secret(client_id: &str) -> IdentityError {
+pub(super) fn expired_secret(client_id: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -111,7 +111,7 @@ pub fn expired_secret(client_id: &str) -> IdentityError {
 }
 
 /// 7000218: no client credential (also: public-client flows not enabled).
-pub fn no_credential() -> IdentityError {
+pub(super) fn no_credential() -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -122,7 +122,7 @@ pub fn no_credential() -> IdentityError {
 }
 
 /// 7000218 for a device code request by an app without public-client flows.
-pub fn not_public_client(client_id: &str) -> IdentityError {
+pub(super) fn not_public_client(client_id: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -136,7 +136,7 @@ pub fn not_public_client(client_id: &str) -> IdentityError {
 }
 
 /// 700025: a public client presented a credential.
-pub fn public_client_with_credential() -> IdentityError {
+pub(super) fn public_client_with_credential() -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -146,7 +146,7 @@ pub fn public_client_with_credential() -> IdentityError {
 }
 
 /// 50027: the client assertion is not a well-formed JWT (or lacks a required claim).
-pub fn malformed_assertion(what: &str) -> IdentityError {
+pub(super) fn malformed_assertion(what: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -156,7 +156,7 @@ pub fn malformed_assertion(what: &str) -> IdentityError {
 }
 
 /// 50027: the client assertion's `jti` was used before.
-pub fn replayed_assertion() -> IdentityError {
+pub(super) fn replayed_assertion() -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -167,7 +167,7 @@ pub fn replayed_assertion() -> IdentityError {
 }
 
 /// 700027: the assertion's signature does not verify, or its key is not registered.
-pub fn bad_signature(detail: &str) -> IdentityError {
+pub(super) fn bad_signature(detail: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -177,7 +177,7 @@ pub fn bad_signature(detail: &str) -> IdentityError {
 }
 
 /// 700024: the assertion is outside its validity period.
-pub fn assertion_time(detail: &str) -> IdentityError {
+pub(super) fn assertion_time(detail: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -187,7 +187,7 @@ pub fn assertion_time(detail: &str) -> IdentityError {
 }
 
 /// 700021: `iss`/`sub` of the assertion are not the client id.
-pub fn assertion_subject(client_id: &str) -> IdentityError {
+pub(super) fn assertion_subject(client_id: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -200,7 +200,7 @@ pub fn assertion_subject(client_id: &str) -> IdentityError {
 }
 
 /// 700023: the assertion's audience is not this token endpoint.
-pub fn assertion_audience(expected: &str) -> IdentityError {
+pub(super) fn assertion_audience(expected: &str) -> IdentityError {
     IdentityError::new(
         UNAUTHORIZED,
         "invalid_client",
@@ -213,7 +213,7 @@ pub fn assertion_audience(expected: &str) -> IdentityError {
 }
 
 /// 70011: a scope is not valid.
-pub fn invalid_scope(detail: &str) -> IdentityError {
+pub(super) fn invalid_scope(detail: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_scope",
@@ -223,7 +223,7 @@ pub fn invalid_scope(detail: &str) -> IdentityError {
 }
 
 /// 1002012: client credentials without `/.default`.
-pub fn scope_needs_default(scope: &str) -> IdentityError {
+pub(super) fn scope_needs_default(scope: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_scope",
@@ -237,7 +237,7 @@ pub fn scope_needs_default(scope: &str) -> IdentityError {
 }
 
 /// 65001: a delegated scope has not been consented.
-pub fn consent_missing(client_id: &str, app_name: &str, scopes: &[String]) -> IdentityError {
+pub(super) fn consent_missing(client_id: &str, app_name: &str, scopes: &[String]) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_grant",
@@ -252,7 +252,7 @@ pub fn consent_missing(client_id: &str, app_name: &str, scopes: &[String]) -> Id
 }
 
 /// 70016: device flow, not approved yet.
-pub fn authorization_pending() -> IdentityError {
+pub(super) fn authorization_pending() -> IdentityError {
     IdentityError::new(
         BAD,
         "authorization_pending",
@@ -262,7 +262,7 @@ pub fn authorization_pending() -> IdentityError {
 }
 
 /// `slow_down`: polled faster than the interval.
-pub fn slow_down(interval: u64) -> IdentityError {
+pub(super) fn slow_down(interval: u64) -> IdentityError {
     IdentityError::new(
         BAD,
         "slow_down",
@@ -275,7 +275,7 @@ pub fn slow_down(interval: u64) -> IdentityError {
 }
 
 /// `authorization_declined`: the user refused.
-pub fn authorization_declined() -> IdentityError {
+pub(super) fn authorization_declined() -> IdentityError {
     IdentityError::new(
         BAD,
         "authorization_declined",
@@ -285,7 +285,7 @@ pub fn authorization_declined() -> IdentityError {
 }
 
 /// 70020: the device code has expired.
-pub fn expired_device_code() -> IdentityError {
+pub(super) fn expired_device_code() -> IdentityError {
     IdentityError::new(
         BAD,
         "expired_token",
@@ -296,7 +296,7 @@ pub fn expired_device_code() -> IdentityError {
 }
 
 /// 70018: unknown device code.
-pub fn bad_verification_code() -> IdentityError {
+pub(super) fn bad_verification_code() -> IdentityError {
     IdentityError::new(
         BAD,
         "bad_verification_code",
@@ -306,7 +306,7 @@ pub fn bad_verification_code() -> IdentityError {
 }
 
 /// 70000: the device code was already redeemed.
-pub fn device_code_redeemed() -> IdentityError {
+pub(super) fn device_code_redeemed() -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_grant",
@@ -317,7 +317,7 @@ pub fn device_code_redeemed() -> IdentityError {
 }
 
 /// 700082: the refresh token has expired.
-pub fn refresh_token_expired(issued: &str) -> IdentityError {
+pub(super) fn refresh_token_expired(issued: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_grant",
@@ -330,7 +330,7 @@ pub fn refresh_token_expired(issued: &str) -> IdentityError {
 }
 
 /// 9002313: unknown or malformed refresh token.
-pub fn refresh_token_invalid() -> IdentityError {
+pub(super) fn refresh_token_invalid() -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_grant",
@@ -340,7 +340,7 @@ pub fn refresh_token_invalid() -> IdentityError {
 }
 
 /// 70000: the refresh token belongs to another app.
-pub fn refresh_token_other_client() -> IdentityError {
+pub(super) fn refresh_token_other_client() -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_grant",
@@ -351,7 +351,7 @@ pub fn refresh_token_other_client() -> IdentityError {
 }
 
 /// 50034: the user of a grant no longer exists.
-pub fn user_gone() -> IdentityError {
+pub(super) fn user_gone() -> IdentityError {
     IdentityError::new(
         BAD,
         "invalid_grant",
@@ -361,7 +361,7 @@ pub fn user_gone() -> IdentityError {
 }
 
 /// 70003: unsupported grant type.
-pub fn unsupported_grant(grant: &str) -> IdentityError {
+pub(super) fn unsupported_grant(grant: &str) -> IdentityError {
     IdentityError::new(
         BAD,
         "unsupported_grant_type",
@@ -374,7 +374,7 @@ pub fn unsupported_grant(grant: &str) -> IdentityError {
 }
 
 /// 500: the emulator could not save its state.
-pub fn server_error() -> IdentityError {
+pub(super) fn server_error() -> IdentityError {
     IdentityError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "server_error",

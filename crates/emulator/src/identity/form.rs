@@ -11,7 +11,7 @@ use super::errors;
 
 /// A parsed `application/x-www-form-urlencoded` body. Unknown parameters are kept and ignored;
 /// empty values count as absent.
-pub struct Form(Vec<(String, String)>);
+pub(super) struct Form(Vec<(String, String)>);
 
 impl std::fmt::Debug for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -24,14 +24,14 @@ impl std::fmt::Debug for Form {
 
 impl Form {
     /// Parses a body.
-    pub fn parse(body: &[u8]) -> Result<Self, IdentityError> {
+    pub(super) fn parse(body: &[u8]) -> Result<Self, IdentityError> {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
             .map(Form)
             .map_err(|_| errors::malformed_body())
     }
 
     /// The first non-empty value of a parameter.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, v)| k == name && !v.trim().is_empty())
@@ -39,13 +39,13 @@ impl Form {
     }
 
     /// A required parameter (900144 when missing).
-    pub fn require(&self, name: &str) -> Result<&str, IdentityError> {
+    pub(super) fn require(&self, name: &str) -> Result<&str, IdentityError> {
         self.get(name).ok_or_else(|| errors::missing_param(name))
     }
 }
 
 /// Credentials from an `Authorization: Basic` header: url-encoded `client_id:client_secret`.
-pub struct BasicCredentials {
+pub(super) struct BasicCredentials {
     /// The client id.
     pub client_id: String,
     /// The client secret.
@@ -62,7 +62,7 @@ impl std::fmt::Debug for BasicCredentials {
 
 impl BasicCredentials {
     /// Reads the header; `Ok(None)` without one, an error when it is malformed.
-    pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, IdentityError> {
+    pub(super) fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, IdentityError> {
         let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
             return Ok(None);
         };

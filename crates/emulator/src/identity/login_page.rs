@@ -14,7 +14,7 @@ use crate::AppState;
 
 /// What a decision did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(super) enum Outcome {
     /// Approved for this user.
     Approved {
         /// App display name.
@@ -35,7 +35,7 @@ pub enum Outcome {
 
 /// Why a decision was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(super) enum Refusal {
     /// A field is missing or invalid.
     BadInput(String),
     /// The code is unknown, expired or already used.
@@ -44,7 +44,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// A human message.
-    pub fn message(&self) -> String {
+    pub(super) fn message(&self) -> String {
         match self {
             Refusal::BadInput(m) => m.clone(),
             Refusal::Code(DecideError::Unknown) => {
@@ -61,7 +61,7 @@ impl Refusal {
 }
 
 /// Applies a decision for a user code.
-pub fn decide(
+pub(super) fn decide(
     state: &AppState,
     user_code: Option<&str>,
     upn: Option<&str>,
@@ -116,14 +116,17 @@ pub fn decide(
 
 /// Query of `GET /devicelogin` (a code to prefill, as Microsoft's `otc`).
 #[derive(Debug, Deserialize)]
-pub struct PageQuery {
+pub(super) struct PageQuery {
     otc: Option<String>,
     code: Option<String>,
     user_code: Option<String>,
 }
 
 /// `GET /devicelogin`.
-pub async fn page(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Html<String> {
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Html<String> {
     let prefill = q.otc.or(q.code).or(q.user_code).unwrap_or_default();
     let options: String = state
         .seed
@@ -157,14 +160,14 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<PageQuery>) -> 
 
 /// Form of `POST /devicelogin`.
 #[derive(Debug, Deserialize)]
-pub struct DecisionForm {
+pub(super) struct DecisionForm {
     user_code: Option<String>,
     upn: Option<String>,
     decision: Option<String>,
 }
 
 /// `POST /devicelogin`.
-pub async fn submit(State(state): State<AppState>, body: Bytes) -> Response {
+pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Response {
     let form: DecisionForm = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
         Err(_) => {

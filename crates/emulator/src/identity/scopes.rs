@@ -6,27 +6,27 @@ use serde::{Deserialize, Serialize};
 use crate::seed::AppSeed;
 
 /// Graph's application id, usable as a resource name in scopes.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub(super) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// Graph's resource URL in the global cloud.
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 /// Scopes of OpenID Connect itself; they never name a Graph permission.
-pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+pub(super) const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 /// The resource names that mean "Graph" here: Microsoft's, Graph's app id, and the emulator's
 /// own base URL(s).
 #[derive(Debug, Clone)]
-pub struct GraphResources(Vec<String>);
+pub(super) struct GraphResources(Vec<String>);
 
 impl GraphResources {
     /// Graph's real names plus each of `own_bases` (`https://host:port`).
-    pub fn new<'a>(own_bases: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(super) fn new<'a>(own_bases: impl IntoIterator<Item = &'a str>) -> Self {
         let mut names = vec![GRAPH_RESOURCE.to_string(), GRAPH_APP_ID.to_string()];
         names.extend(own_bases.into_iter().map(normalize_resource));
         GraphResources(names)
     }
 
     /// Whether `resource` (any case, with or without trailing slashes) names Graph.
-    pub fn is_graph(&self, resource: &str) -> bool {
+    pub(super) fn is_graph(&self, resource: &str) -> bool {
         let r = normalize_resource(resource);
         self.0.contains(&r)
     }
@@ -43,7 +43,7 @@ fn split_scope(scope: &str) -> Option<(&str, &str)> {
 
 /// Why an app-only scope was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AppScopeError {
+pub(super) enum AppScopeError {
     /// No scope at all.
     Missing,
     /// A scope without `/.default` (AADSTS1002012).
@@ -54,7 +54,7 @@ pub enum AppScopeError {
 
 /// Checks the scope of a client credentials request: exactly one `{graph}/.default` (OpenID
 /// scopes, which some libraries always add, are ignored).
-pub fn check_app_scope(text: &str, graph: &GraphResources) -> Result<(), AppScopeError> {
+pub(super) fn check_app_scope(text: &str, graph: &GraphResources) -> Result<(), AppScopeError> {
     let scopes: Vec<&str> = text.split_whitespace().filter(|s| !is_oidc(s)).collect();
     match scopes.as_slice() {
         [] => Err(AppScopeError::Missing),
@@ -79,7 +79,7 @@ fn is_oidc(scope: &str) -> bool {
 
 /// Delegated scopes granted to a user flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct DelegatedScopes {
+pub(super) struct DelegatedScopes {
     /// Graph permissions, short form, spelled as registered (`Files.ReadWrite.All`).
     pub graph: Vec<String>,
     /// OpenID Connect scopes, lower case (`openid`, `profile`, `email`, `offline_access`).
@@ -88,7 +88,7 @@ pub struct DelegatedScopes {
 
 /// Why delegated scopes were refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScopeError {
+pub(super) enum ScopeError {
     /// Not a scope the emulator serves (AADSTS70011).
     Invalid(String),
     /// Graph permissions the app has no consent for (AADSTS65001).
@@ -97,7 +97,11 @@ pub enum ScopeError {
 
 impl DelegatedScopes {
     /// Parses a space-separated `scope` parameter against the app's consented scopes.
-    pub fn parse(text: &str, app: &AppSeed, graph: &GraphResources) -> Result<Self, ScopeError> {
+    pub(super) fn parse(
+        text: &str,
+        app: &AppSeed,
+        graph: &GraphResources,
+    ) -> Result<Self, ScopeError> {
         let mut out = DelegatedScopes::default();
         let mut wants_default = false;
         let mut missing = Vec::new();
@@ -150,13 +154,13 @@ impl DelegatedScopes {
     }
 
     /// Whether an OpenID scope (`openid`, `offline_access`, ...) was granted.
-    pub fn has(&self, oidc: &str) -> bool {
+    pub(super) fn has(&self, oidc: &str) -> bool {
         self.oidc.iter().any(|o| o == oidc)
     }
 
     /// The `scp` claim: Graph permissions only; when there are none, the OpenID scopes (so the
     /// token still reads as a user token).
-    pub fn scp(&self) -> String {
+    pub(super) fn scp(&self) -> String {
         let graph: Vec<&str> = self.graph.iter().map(String::as_str).collect();
         if graph.is_empty() {
             let oidc: Vec<&str> = self
@@ -174,7 +178,7 @@ impl DelegatedScopes {
     }
 
     /// The response's `scope`: every granted scope, short form.
-    pub fn response_scope(&self) -> String {
+    pub(super) fn response_scope(&self) -> String {
         self.graph
             .iter()
             .chain(self.oidc.iter())
@@ -184,7 +188,7 @@ impl DelegatedScopes {
     }
 
     /// Everything in `self` plus everything in `other`.
-    pub fn union(&self, other: &DelegatedScopes) -> DelegatedScopes {
+    pub(super) fn union(&self, other: &DelegatedScopes) -> DelegatedScopes {
         let mut out = self.clone();
         for s in &other.graph {
             push_unique(&mut out.graph, s);

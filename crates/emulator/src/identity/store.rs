@@ -17,7 +17,7 @@ use crate::Error;
 
 /// What a refresh token stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefreshGrant {
+pub(super) struct RefreshGrant {
     /// The app it was issued to.
     pub client_id: String,
     /// The user's object id.
@@ -40,7 +40,7 @@ struct StoreFile {
 }
 
 /// The persisted identity store.
-pub struct Store {
+pub(super) struct Store {
     path: PathBuf,
     file: Mutex<StoreFile>,
 }
@@ -55,7 +55,7 @@ impl std::fmt::Debug for Store {
 
 /// How a presented refresh token looks up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshLookup {
+pub(super) enum RefreshLookup {
     /// Known and valid.
     Valid(RefreshGrant),
     /// Known but past its expiry.
@@ -66,7 +66,7 @@ pub enum RefreshLookup {
 
 impl Store {
     /// Loads `DATA/identity.json` (an empty store when it does not exist).
-    pub fn load(data_dir: &Path) -> Result<Self, Error> {
+    pub(super) fn load(data_dir: &Path) -> Result<Self, Error> {
         let path = data_dir.join("identity.json");
         let file = crate::persist::load::<StoreFile>(&path)?.unwrap_or_default();
         Ok(Store {
@@ -76,7 +76,7 @@ impl Store {
     }
 
     /// Issues a new refresh token for `grant` and saves the store.
-    pub fn issue_refresh(&self, grant: RefreshGrant, now: i64) -> Result<String, Error> {
+    pub(super) fn issue_refresh(&self, grant: RefreshGrant, now: i64) -> Result<String, Error> {
         let mut bytes = [0u8; 48];
         rand::thread_rng().fill_bytes(&mut bytes);
         let token = format!("1.AQ{}", URL_SAFE_NO_PAD.encode(bytes));
@@ -88,7 +88,7 @@ impl Store {
 
     /// Looks a refresh token up. Used tokens stay valid until their own expiry (Microsoft does
     /// not revoke a refresh token when it issues the next one).
-    pub fn lookup_refresh(&self, token: &str, now: i64) -> RefreshLookup {
+    pub(super) fn lookup_refresh(&self, token: &str, now: i64) -> RefreshLookup {
         match self.file.lock().refresh_tokens.get(&hash(token)) {
             Some(grant) if grant.expires_at > now => RefreshLookup::Valid(grant.clone()),
             Some(grant) => RefreshLookup::Expired(grant.clone()),
@@ -98,7 +98,7 @@ impl Store {
 
     /// Records a client assertion's `jti`; `Ok(false)` when it was already used and has not
     /// expired.
-    pub fn use_assertion(
+    pub(super) fn use_assertion(
         &self,
         client_id: &str,
         jti: &str,
@@ -120,12 +120,12 @@ impl Store {
     }
 
     /// How many refresh tokens are stored (valid or not yet purged).
-    pub fn refresh_token_count(&self) -> usize {
+    pub(super) fn refresh_token_count(&self) -> usize {
         self.file.lock().refresh_tokens.len()
     }
 
     /// How many used assertions are remembered.
-    pub fn used_assertion_count(&self) -> usize {
+    pub(super) fn used_assertion_count(&self) -> usize {
         self.file.lock().used_assertions.len()
     }
 

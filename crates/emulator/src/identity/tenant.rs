@@ -8,7 +8,7 @@ use super::errors;
 
 /// The tenant segment of a request path, resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tenant {
+pub(super) enum Tenant {
     /// The seed's tenant, named by its id or domain.
     Ours,
     /// `common`: any account (here: the one tenant).
@@ -19,7 +19,7 @@ pub enum Tenant {
 
 impl Tenant {
     /// Resolves a path segment (case-insensitive).
-    pub fn resolve(seed: &Seed, segment: &str) -> Result<Self, IdentityError> {
+    pub(super) fn resolve(seed: &Seed, segment: &str) -> Result<Self, IdentityError> {
         if seed.is_tenant(segment) {
             Ok(Tenant::Ours)
         } else if segment.eq_ignore_ascii_case("common") {
@@ -35,7 +35,7 @@ impl Tenant {
 
     /// The path segment endpoints under this authority use: the tenant id for the seed's
     /// tenant (as Microsoft does for a domain authority), else `common` / `organizations`.
-    pub fn segment(self, seed: &Seed) -> String {
+    pub(super) fn segment(self, seed: &Seed) -> String {
         match self {
             Tenant::Ours => seed.tenant.id.clone(),
             Tenant::Common => "common".into(),
@@ -44,7 +44,7 @@ impl Tenant {
     }
 
     /// Whether this names one concrete tenant.
-    pub fn is_concrete(self) -> bool {
+    pub(super) fn is_concrete(self) -> bool {
         self == Tenant::Ours
     }
 }

@@ -29,12 +29,12 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 type Result<T> = std::result::Result<T, IdentityError>;
 
 /// Seconds since the epoch.
-pub fn now_secs() -> i64 {
+pub(super) fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`.
-pub async fn token(
+pub(super) async fn token(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     BaseUrl(base): BaseUrl,
@@ -203,7 +203,7 @@ fn issue_user_tokens(
 }
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode`.
-pub async fn devicecode(
+pub(super) async fn devicecode(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     BaseUrl(base): BaseUrl,

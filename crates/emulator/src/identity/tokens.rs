@@ -12,7 +12,7 @@ use crate::{AppState, Error};
 
 /// How the client authenticated (the `appidacr` claim).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientAuth {
+pub(super) enum ClientAuth {
     /// Public client: no credential.
     None,
     /// Client secret.
@@ -33,7 +33,7 @@ impl ClientAuth {
 
 /// A user flow's result to turn into tokens.
 #[derive(Debug)]
-pub struct UserGrant<'a> {
+pub(super) struct UserGrant<'a> {
     /// The app.
     pub app: &'a AppSeed,
     /// The user.
@@ -52,7 +52,7 @@ pub struct UserGrant<'a> {
 
 /// Mints tokens with the state's key and current settings.
 #[derive(Debug)]
-pub struct Minter<'a> {
+pub(super) struct Minter<'a> {
     state: &'a AppState,
     settings: Settings,
     now: i64,
@@ -60,7 +60,7 @@ pub struct Minter<'a> {
 
 impl<'a> Minter<'a> {
     /// A minter at `now` (seconds since the epoch).
-    pub fn new(state: &'a AppState, now: i64) -> Self {
+    pub(super) fn new(state: &'a AppState, now: i64) -> Self {
         Minter {
             state,
             settings: state.settings(),
@@ -69,7 +69,11 @@ impl<'a> Minter<'a> {
     }
 
     /// An app-only token (client credentials): `roles` = the app's application permissions.
-    pub fn app_token(&self, app: &AppSeed, auth: ClientAuth) -> Result<TokenResponse, Error> {
+    pub(super) fn app_token(
+        &self,
+        app: &AppSeed,
+        auth: ClientAuth,
+    ) -> Result<TokenResponse, Error> {
         let oid = service_principal_id(&app.client_id);
         let base = AccessClaims {
             roles: app.application_permissions.clone(),
@@ -92,7 +96,7 @@ impl<'a> Minter<'a> {
     }
 
     /// A user's tokens: access token with `scp`, plus refresh/id token and client info.
-    pub fn user_tokens(&self, grant: UserGrant<'_>) -> Result<TokenResponse, Error> {
+    pub(super) fn user_tokens(&self, grant: UserGrant<'_>) -> Result<TokenResponse, Error> {
         let UserGrant {
             app,
             user,
@@ -189,7 +193,7 @@ impl<'a> Minter<'a> {
 }
 
 /// The object id of an app's service principal: a stable GUID derived from its client id.
-pub fn service_principal_id(client_id: &str) -> String {
+pub(super) fn service_principal_id(client_id: &str) -> String {
     let digest = Sha256::digest(format!("sp:{}", client_id.to_ascii_lowercase()).as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

@@ -7,7 +7,7 @@ use crate::keys::AccessClaims;
 
 /// The token endpoint's success body.
 #[derive(Serialize)]
-pub struct TokenResponse {
+pub(super) struct TokenResponse {
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// Granted scopes, short form (user flows).
@@ -46,7 +46,7 @@ impl std::fmt::Debug for TokenResponse {
 
 /// Access token claims: the shared [`AccessClaims`] plus what Microsoft's tokens also carry.
 #[derive(Serialize)]
-pub struct GraphAccessClaims<'a> {
+pub(super) struct GraphAccessClaims<'a> {
     /// The claims the Graph side reads.
     #[serde(flatten)]
     pub base: AccessClaims,
@@ -65,7 +65,7 @@ pub struct GraphAccessClaims<'a> {
 
 /// id token claims (v2).
 #[derive(Serialize)]
-pub struct IdClaims<'a> {
+pub(super) struct IdClaims<'a> {
     /// The client id.
     pub aud: &'a str,
     /// `{base}/{tid}/v2.0`.
@@ -94,7 +94,7 @@ pub struct IdClaims<'a> {
 
 /// The device authorization response.
 #[derive(Serialize)]
-pub struct DeviceCodeResponse {
+pub(super) struct DeviceCodeResponse {
     /// The code the user types.
     pub user_code: String,
     /// The code the client polls with (a secret).

@@ -12,6 +12,7 @@ use crate::AppState;
 pub const APP_ONLY_POST: &str = "Message POST is allowed in application-only context only for import purposes. Refer to https://docs.microsoft.com/microsoftteams/platform/graph-api/import-messages/import-external-messages-to-teams for more details.";
 
 /// Permissions accepted by each Teams operation: (delegated scopes, application roles).
+#[derive(Debug)]
 pub struct Need {
     /// Delegated scopes, any of which suffices.
     pub delegated: &'static [&'static str],

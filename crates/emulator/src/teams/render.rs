@@ -96,6 +96,7 @@ pub fn chat(seed: &Seed, c: &Chat, expand_members: bool) -> Value {
 }
 
 /// Where a message lives, for its `channelIdentity`/`chatId` and `webUrl`.
+#[derive(Debug)]
 pub enum Place<'a> {
     /// A channel of a team.
     Channel {

@@ -166,7 +166,7 @@ pub fn sanitize(html: &str, attachments: &[Value]) -> String {
         let body = inner.trim_start_matches('/');
         let name: String = body
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
+            .take_while(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase();
         i = end + 1;

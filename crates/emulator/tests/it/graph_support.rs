@@ -4,22 +4,22 @@
 
 use graphlink_emulator::keys::AccessClaims;
 use graphlink_emulator::EmulatorOptions;
-pub use graphlink_testkit::seed::{
+pub(crate) use graphlink_testkit::seed::{
     ADELE, ADELE_ID, DAEMON_APP_ID as APP, MEGAN, PUBLIC_APP_ID, TENANT_ID as TENANT,
 };
 use graphlink_testkit::TestEmulator;
-pub use graphlink_testkit::{data, Answer};
+pub(crate) use graphlink_testkit::{data, Answer};
 use serde_json::Value;
 
 /// A running emulator and an app-only token with the default roles.
-pub struct G {
+pub(crate) struct G {
     kit: TestEmulator,
     pub token: String,
 }
 
 impl G {
     /// Stops the emulator (its data folder stays).
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.kit.emu.shutdown().await;
     }
 }
@@ -32,16 +32,16 @@ impl std::ops::Deref for G {
 }
 
 /// Seconds since the Unix epoch.
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     graphlink_testkit::now_secs() as i64
 }
 
 impl G {
-    pub async fn start() -> G {
+    pub(crate) async fn start() -> G {
         Self::start_with(EmulatorOptions::default()).await
     }
 
-    pub async fn start_with(options: EmulatorOptions) -> G {
+    pub(crate) async fn start_with(options: EmulatorOptions) -> G {
         let mut g = G {
             kit: TestEmulator::start_with(options).await,
             token: String::new(),
@@ -69,14 +69,14 @@ impl G {
     }
 
     /// An app-only token with these roles.
-    pub fn app_token(&self, appid: &str, roles: &[&str]) -> String {
+    pub(crate) fn app_token(&self, appid: &str, roles: &[&str]) -> String {
         let mut c = self.claims(appid);
-        c.roles = roles.iter().map(|r| r.to_string()).collect();
+        c.roles = roles.iter().map(std::string::ToString::to_string).collect();
         self.emu.state().keys.sign(&c).unwrap()
     }
 
     /// A delegated token for a seed user with these scopes.
-    pub fn user_token(&self, upn: &str, user_id: &str, scp: &str) -> String {
+    pub(crate) fn user_token(&self, upn: &str, user_id: &str, scp: &str) -> String {
         let mut c = self.claims(PUBLIC_APP_ID);
         c.scp = Some(scp.into());
         c.oid = user_id.into();
@@ -86,7 +86,7 @@ impl G {
     }
 
     /// A token that expired a minute ago.
-    pub fn expired_token(&self) -> String {
+    pub(crate) fn expired_token(&self) -> String {
         let mut c = self.claims(APP);
         c.roles = vec!["Files.ReadWrite.All".into()];
         c.exp = now() - 60;
@@ -96,18 +96,18 @@ impl G {
     }
 
     /// This emulator with another client and token (after a restart).
-    pub fn with_client(mut self, http: reqwest::Client, token: String) -> Self {
+    pub(crate) fn with_client(mut self, http: reqwest::Client, token: String) -> Self {
         self.kit.http = http;
         self.token = token;
         self
     }
 
     /// Reads a response whole.
-    pub async fn answer(resp: reqwest::Response) -> Answer {
+    pub(crate) async fn answer(resp: reqwest::Response) -> Answer {
         Answer::read(resp).await
     }
 
-    pub async fn req(
+    pub(crate) async fn req(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -118,30 +118,30 @@ impl G {
         self.kit.call(method, path, token, body, headers).await
     }
 
-    pub async fn get(&self, path: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str) -> Answer {
         self.req(reqwest::Method::GET, path, Some(&self.token), None, &[])
             .await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Answer {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Answer {
         let t = Some(self.token.as_str());
         self.req(reqwest::Method::POST, path, t, Some(body), &[])
             .await
     }
 
-    pub async fn patch(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn patch(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
         let t = Some(self.token.as_str());
         self.req(reqwest::Method::PATCH, path, t, Some(body), headers)
             .await
     }
 
-    pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
         let t = Some(self.token.as_str());
         self.req(reqwest::Method::DELETE, path, t, None, headers)
             .await
     }
 
-    pub async fn put_bytes(&self, path: &str, bytes: Vec<u8>) -> Answer {
+    pub(crate) async fn put_bytes(&self, path: &str, bytes: Vec<u8>) -> Answer {
         let resp = self
             .http
             .put(self.url(path))
@@ -154,14 +154,14 @@ impl G {
     }
 
     /// Downloads through `/content` (302) and the pre-authenticated URL.
-    pub async fn download(&self, path: &str) -> Vec<u8> {
+    pub(crate) async fn download(&self, path: &str) -> Vec<u8> {
         let redirect = self.get(path).await.expect(302);
         let location = redirect.header("location").unwrap();
         self.get_url(&location).await.expect(200).bytes
     }
 
     /// Adele's OneDrive id.
-    pub async fn adele_drive(&self) -> String {
+    pub(crate) async fn adele_drive(&self) -> String {
         self.get(&format!("/users/{ADELE}/drive"))
             .await
             .expect(200)
@@ -172,7 +172,7 @@ impl G {
     }
 
     /// Paths in a drive's tree.
-    pub async fn paths(&self, drive: &str) -> Vec<String> {
+    pub(crate) async fn paths(&self, drive: &str) -> Vec<String> {
         self.tree(drive)
             .await
             .iter()

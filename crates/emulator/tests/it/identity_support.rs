@@ -7,12 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use graphlink_emulator::identity::CredentialPaths;
 use graphlink_emulator::EmulatorOptions;
-pub use graphlink_testkit::seed::{
+pub(crate) use graphlink_testkit::seed::{
     ADELE, ADELE_ID, CERT_APP_ID as CERT_APP, DAEMON_APP_ID as SECRET_APP, DAEMON_SECRET as SECRET,
     PUBLIC_APP_ID as PUBLIC_APP, TENANT_DOMAIN as DOMAIN, TENANT_ID as TENANT,
 };
 use graphlink_testkit::TestEmulator;
-pub use graphlink_testkit::{
+pub(crate) use graphlink_testkit::{
     jwt_claims as claims, now_secs as now, Answer, GRAPH_DEFAULT_SCOPE as GRAPH_DEFAULT,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -21,13 +21,13 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// A running emulator.
-pub struct Env {
+pub(crate) struct Env {
     kit: TestEmulator,
 }
 
 impl Env {
     /// Stops the emulator (its data folder stays).
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.kit.emu.shutdown().await;
     }
 }
@@ -39,7 +39,7 @@ impl std::ops::Deref for Env {
     }
 }
 
-pub async fn start(data_dir: Option<PathBuf>) -> Env {
+pub(crate) async fn start(data_dir: Option<PathBuf>) -> Env {
     Env {
         kit: TestEmulator::start_with(EmulatorOptions {
             data_dir,
@@ -50,25 +50,25 @@ pub async fn start(data_dir: Option<PathBuf>) -> Env {
 }
 
 impl Env {
-    pub fn token_url(&self) -> String {
+    pub(crate) fn token_url(&self) -> String {
         format!("{}/{TENANT}/oauth2/v2.0/token", self.base())
     }
 
-    pub async fn token(&self, form: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn token(&self, form: &[(&str, &str)]) -> Answer {
         self.post_form(&self.token_url(), form).await
     }
 
-    pub async fn get(&self, url: &str) -> Answer {
+    pub(crate) async fn get(&self, url: &str) -> Answer {
         self.get_url(url).await
     }
 
     /// A client assertion for the certificate app, signed with its generated key.
-    pub fn assertion(&self, alg: Algorithm, claims: Value) -> String {
+    pub(crate) fn assertion(&self, alg: Algorithm, claims: Value) -> String {
         sign_assertion(self.emu.data_dir(), alg, claims)
     }
 
     /// Standard assertion claims: aud = this token endpoint, float exp/iat, fresh jti.
-    pub fn assertion_claims(&self) -> Value {
+    pub(crate) fn assertion_claims(&self) -> Value {
         let now = now();
         json!({
             "aud": self.token_url(),
@@ -81,7 +81,7 @@ impl Env {
     }
 }
 
-pub fn sign_assertion(data_dir: &Path, alg: Algorithm, claims: Value) -> String {
+pub(crate) fn sign_assertion(data_dir: &Path, alg: Algorithm, claims: Value) -> String {
     let paths = CredentialPaths::new(data_dir, "cert-app");
     let key = std::fs::read(&paths.key).unwrap();
     let cert = std::fs::read_to_string(&paths.cert).unwrap();

@@ -2,21 +2,21 @@
 //! obtained through its real device flow and client credentials, and request helpers.
 
 use graphlink_emulator::EmulatorOptions;
-pub use graphlink_testkit::seed::{
+pub(crate) use graphlink_testkit::seed::{
     ADELE, ADELE_ID, FINANCE_GENERAL, FINANCE_TEAM_ID as FINANCE, MEGAN, MEGAN_ID, OPS_ALERTS,
 };
 use graphlink_testkit::TestEmulator;
-pub use graphlink_testkit::{channel_messages, Answer};
+pub(crate) use graphlink_testkit::{channel_messages, Answer};
 use serde_json::{json, Value};
 
 /// A running emulator.
-pub struct T {
+pub(crate) struct T {
     kit: TestEmulator,
 }
 
 impl T {
     /// Stops the emulator (its data folder stays).
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.kit.emu.shutdown().await;
     }
 }
@@ -29,16 +29,16 @@ impl std::ops::Deref for T {
 }
 
 /// Percent-encodes an id for a path segment (`19:...@thread.tacv2` → `19%3A...%40thread.tacv2`).
-pub fn enc(id: &str) -> String {
+pub(crate) fn enc(id: &str) -> String {
     id.replace(':', "%3A").replace('@', "%40")
 }
 
 impl T {
-    pub async fn start() -> T {
+    pub(crate) async fn start() -> T {
         Self::start_with(EmulatorOptions::default()).await
     }
 
-    pub async fn start_with(options: EmulatorOptions) -> T {
+    pub(crate) async fn start_with(options: EmulatorOptions) -> T {
         let t = T {
             kit: TestEmulator::start_with(options).await,
         };
@@ -47,7 +47,7 @@ impl T {
     }
 
     /// Sends a request with bearer `token` (none when empty).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -58,11 +58,11 @@ impl T {
         self.kit.call(method, path, token, body, &[]).await
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> Answer {
         self.call(reqwest::Method::GET, path, token, None).await
     }
 
-    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+    pub(crate) async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
         self.call(reqwest::Method::POST, path, token, Some(body))
             .await
     }

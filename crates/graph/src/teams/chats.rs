@@ -288,7 +288,11 @@ mod tests {
             ]),
             ..Default::default()
         };
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let s = |v: &[&str]| {
+            v.iter()
+                .map(std::string::ToString::to_string)
+                .collect::<Vec<_>>()
+        };
         let w = others(&me, &s(&["MEGAN@x", "Lee Gu", "adele@x", "megan@x"]));
         assert_eq!(w, s(&["MEGAN@x", "Lee Gu"]));
         assert!(chat_has_exactly(&chat, &me, &w));

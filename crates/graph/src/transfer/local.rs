@@ -35,7 +35,7 @@ pub(crate) struct LocalFile {
 
 impl LocalFile {
     /// How the file is named in messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.path.display().to_string()
     }
 }
@@ -105,7 +105,7 @@ pub(crate) fn walk(root: &Path) -> Result<(Vec<Vec<String>>, Vec<LocalFile>)> {
             .map_err(listing())?
             .collect::<std::io::Result<Vec<_>>>()
             .map_err(listing())?;
-        found.sort_by_key(|e| e.file_name());
+        found.sort_by_key(std::fs::DirEntry::file_name);
         for entry in found {
             let path = entry.path();
             let name = entry.file_name().into_string().map_err(|n| {
@@ -131,7 +131,7 @@ pub(crate) fn walk(root: &Path) -> Result<(Vec<Vec<String>>, Vec<LocalFile>)> {
             }
         }
     }
-    dirs.sort_by_key(|d| d.len());
+    dirs.sort_by_key(std::vec::Vec::len);
     Ok((dirs, files))
 }
 
@@ -227,7 +227,7 @@ mod tests {
             }
             match (i, opened) {
                 (7, Ok(None)) => {}
-                (9, Err(e)) | (300, Err(e)) => assert!(e.to_string().contains("opening")),
+                (9 | 300, Err(e)) => assert!(e.to_string().contains("opening")),
                 (_, Ok(Some(Opened::Small(content)))) => {
                     assert_eq!(content.len(), 16 * 1024);
                     assert!(content.iter().all(|b| *b == i as u8));

@@ -62,7 +62,13 @@ mod tests {
 
     #[test]
     fn expected_ranges() {
-        let r = |v: &[&str]| first_expected(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let r = |v: &[&str]| {
+            first_expected(
+                &v.iter()
+                    .map(std::string::ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
+        };
         assert_eq!(
             r(&["26-"]),
             Some(Expected {

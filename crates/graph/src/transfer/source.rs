@@ -134,7 +134,7 @@ impl<'a> Source<'a> {
                 self.ahead_start = start;
             }
             Err(e) => {
-                tracing::debug!(error = %e, "reading ahead failed: the next fragment reads again")
+                tracing::debug!(error = %e, "reading ahead failed: the next fragment reads again");
             }
         }
     }

@@ -205,7 +205,10 @@ mod tests {
             "@microsoft.graph.downloadUrl": link,
         }))
         .unwrap();
-        assert_eq!(item.download_url.as_ref().map(|u| u.expose()), Some(link));
+        assert_eq!(
+            item.download_url.as_ref().map(super::DownloadUrl::expose),
+            Some(link)
+        );
         let debug = format!("{item:?}");
         assert!(!debug.contains("SECRET-TOKEN"), "{debug}");
         let written = serde_json::to_string(&item).unwrap();

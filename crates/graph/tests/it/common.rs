@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use graphlink_graph::{DriveClient, DriveRef, GraphClient, Settings};
-pub use graphlink_testkit::seed::{ADELE, MEGAN};
+pub(crate) use graphlink_testkit::seed::{ADELE, MEGAN};
 use graphlink_testkit::{connect, TestEmulator};
-pub use graphlink_testkit::{data as content, guard, TestTokens};
+pub(crate) use graphlink_testkit::{data as content, guard, TestTokens};
 
 /// A running emulator, its counting token provider and a Graph client using it.
-pub struct Env {
+pub(crate) struct Env {
     kit: TestEmulator,
     pub tokens: Arc<TestTokens>,
     pub client: GraphClient,
@@ -22,11 +22,11 @@ impl std::ops::Deref for Env {
     }
 }
 
-pub async fn start() -> Env {
+pub(crate) async fn start() -> Env {
     start_with(Settings::default()).await
 }
 
-pub async fn start_with(settings: Settings) -> Env {
+pub(crate) async fn start_with(settings: Settings) -> Env {
     let kit = TestEmulator::start().await;
     let http = connect::http_client(&kit);
     let tokens = Arc::new(TestTokens::new(http.clone(), &kit.emu.authority()));
@@ -44,7 +44,7 @@ pub async fn start_with(settings: Settings) -> Env {
 }
 
 impl Env {
-    pub async fn adele(&self) -> DriveClient {
+    pub(crate) async fn adele(&self) -> DriveClient {
         self.client
             .drive(&DriveRef::User(ADELE.into()))
             .await

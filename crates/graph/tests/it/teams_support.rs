@@ -3,15 +3,15 @@
 
 use graphlink_emulator::Seed;
 use graphlink_graph::GraphClient;
-pub use graphlink_testkit::seed::{
+pub(crate) use graphlink_testkit::seed::{
     ADELE, FINANCE_GENERAL, FINANCE_TEAM_ID as FINANCE, MEGAN, OPS_ALERTS,
 };
-pub use graphlink_testkit::{channel_messages, chat_messages, guard};
+pub(crate) use graphlink_testkit::{channel_messages, chat_messages, guard};
 use graphlink_testkit::{connect, TestEmulator};
 use serde_json::json;
 
 /// A running emulator and a sign-in cache folder.
-pub struct Env {
+pub(crate) struct Env {
     kit: TestEmulator,
     pub cache: tempfile::TempDir,
 }
@@ -24,11 +24,11 @@ impl std::ops::Deref for Env {
 }
 
 impl Env {
-    pub async fn start() -> Env {
+    pub(crate) async fn start() -> Env {
         Self::start_with(Seed::default()).await
     }
 
-    pub async fn start_with(seed: Seed) -> Env {
+    pub(crate) async fn start_with(seed: Seed) -> Env {
         let env = Env {
             kit: TestEmulator::start_seeded(seed).await,
             cache: tempfile::tempdir().expect("temp dir"),
@@ -39,17 +39,17 @@ impl Env {
 
     /// A device-flow connection for `upn` with `scopes` (empty: the default delegated
     /// scopes), signed in through the emulator's device flow.
-    pub async fn signed_in(&self, upn: &'static str, scopes: &[&str]) -> GraphClient {
+    pub(crate) async fn signed_in(&self, upn: &'static str, scopes: &[&str]) -> GraphClient {
         connect::signed_in(&self.kit, upn, scopes, self.cache.path()).await
     }
 
     /// An app-only connection (client secret).
-    pub fn app_only(&self) -> GraphClient {
+    pub(crate) fn app_only(&self) -> GraphClient {
         connect::app_only(&self.kit, self.cache.path())
     }
 
     /// How many requests matched `method` and the path regex.
-    pub async fn count(&self, method: &str, path: &str) -> u64 {
+    pub(crate) async fn count(&self, method: &str, path: &str) -> u64 {
         self.matching(method, path).await
     }
 }

@@ -22,7 +22,7 @@ use crate::secret::Secret;
 use crate::{AccessToken, Error};
 
 /// The cache file's name inside the cache directory.
-pub const CACHE_FILE_NAME: &str = "tokens.json";
+pub(super) const CACHE_FILE_NAME: &str = "tokens.json";
 const FORMAT_VERSION: u32 = 1;
 
 /// Seconds since the Unix epoch.

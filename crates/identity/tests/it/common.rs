@@ -5,15 +5,15 @@ use std::path::Path;
 
 use graphlink_http::Sender;
 use graphlink_identity::{Authority, ClientCertificate, ConnectionConfig};
-pub use graphlink_testkit::jwt_claims as claims;
-pub use graphlink_testkit::seed::{
+pub(crate) use graphlink_testkit::jwt_claims as claims;
+pub(crate) use graphlink_testkit::seed::{
     ADELE, CERT_APP_ID as CERT_APP, DAEMON_APP_ID as SECRET_APP,
     DAEMON_EXPIRED_SECRET as EXPIRED_SECRET, DAEMON_SECRET as SECRET,
 };
 use graphlink_testkit::{connect, TestEmulator};
 
 /// A running emulator plus the client side of one connection.
-pub struct Env {
+pub(crate) struct Env {
     kit: TestEmulator,
     /// graphlink's HTTP client (the product's options, trusting the emulator's CA).
     pub http: reqwest::Client,
@@ -29,7 +29,7 @@ impl std::ops::Deref for Env {
 }
 
 impl Env {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let kit = TestEmulator::start().await;
         Env {
             http: connect::http_client(&kit),
@@ -46,32 +46,32 @@ impl Env {
         }
     }
 
-    pub fn authority_for(&self, tenant: &str) -> Authority {
+    pub(crate) fn authority_for(&self, tenant: &str) -> Authority {
         connect::authority_for(&self.kit, tenant)
     }
 
-    pub fn cache_dir(&self) -> &Path {
+    pub(crate) fn cache_dir(&self) -> &Path {
         self.cache.path()
     }
 
-    pub fn secret_config(&self, secret: &str) -> ConnectionConfig {
+    pub(crate) fn secret_config(&self, secret: &str) -> ConnectionConfig {
         connect::secret_config(&self.kit, secret)
     }
 
-    pub fn cert_config(&self, cert: ClientCertificate) -> ConnectionConfig {
+    pub(crate) fn cert_config(&self, cert: ClientCertificate) -> ConnectionConfig {
         connect::cert_config(&self.kit, cert)
     }
 
-    pub fn emulator_cert(&self) -> ClientCertificate {
+    pub(crate) fn emulator_cert(&self) -> ClientCertificate {
         connect::emulator_cert(&self.kit)
     }
 
-    pub fn device_config(&self, name: &str) -> ConnectionConfig {
+    pub(crate) fn device_config(&self, name: &str) -> ConnectionConfig {
         connect::device_config(&self.kit, name, &["User.Read", "Files.ReadWrite.All"])
     }
 
     /// How many requests matched `path_regex` so far.
-    pub async fn count(&self, path_regex: &str) -> u64 {
+    pub(crate) async fn count(&self, path_regex: &str) -> u64 {
         self.matching("", path_regex).await
     }
 }

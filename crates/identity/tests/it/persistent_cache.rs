@@ -151,7 +151,7 @@ fn two_processes_sharing_the_cache_never_lose_a_rotation() {
     // No temporary file is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.file_name().to_string_lossy().to_string())
         .filter(|n| n.ends_with(".tmp"))
         .collect();

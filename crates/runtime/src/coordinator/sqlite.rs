@@ -11,7 +11,7 @@ use crate::model::Reprocessing;
 use crate::{Error, Result};
 
 /// The database file name inside a state folder.
-pub const DB_FILE: &str = "coordinator.sqlite";
+pub(super) const DB_FILE: &str = "coordinator.sqlite";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files (

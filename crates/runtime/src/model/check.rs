@@ -15,12 +15,12 @@ pub(crate) struct Checks<'a> {
 
 impl<'a> Checks<'a> {
     /// Checks of a project in `dir`, after the `problems` found so far.
-    pub fn new(dir: &'a Path, problems: Vec<Problem>) -> Self {
+    pub(crate) fn new(dir: &'a Path, problems: Vec<Problem>) -> Self {
         Self { dir, problems }
     }
 
     /// Reports a problem of `meta`'s asset, at `field` (its line, else the asset's).
-    pub fn at(&mut self, meta: &AssetMeta, field: Option<&str>, message: impl Into<String>) {
+    pub(crate) fn at(&mut self, meta: &AssetMeta, field: Option<&str>, message: impl Into<String>) {
         let location = match field {
             Some(f) => meta.field_location(f),
             None => meta.location.clone(),
@@ -34,7 +34,7 @@ impl<'a> Checks<'a> {
     }
 
     /// Reports `field` if `path` (relative to the project folder, no macros) is not a file.
-    pub fn file_exists(&mut self, meta: &AssetMeta, field: &str, path: &str) {
+    pub(crate) fn file_exists(&mut self, meta: &AssetMeta, field: &str, path: &str) {
         if path.is_empty() || path.contains("${") {
             return;
         }
@@ -54,7 +54,7 @@ impl<'a> Checks<'a> {
     }
 
     /// Every problem reported.
-    pub fn into_problems(self) -> Vec<Problem> {
+    pub(crate) fn into_problems(self) -> Vec<Problem> {
         self.problems
     }
 }

@@ -23,7 +23,7 @@ pub(crate) struct Tbl<'a> {
 }
 
 impl<'a> Tbl<'a> {
-    pub fn new(
+    pub(crate) fn new(
         prefix: impl Into<String>,
         span: Range<usize>,
         map: &'a BTreeMap<String, Node>,
@@ -52,7 +52,7 @@ pub(crate) struct AssetReader<'a> {
 }
 
 impl<'a> AssetReader<'a> {
-    pub fn new(file: PathBuf, lines: &'a LineIndex, asset: String) -> Self {
+    pub(crate) fn new(file: PathBuf, lines: &'a LineIndex, asset: String) -> Self {
         Self {
             file,
             lines,
@@ -63,14 +63,14 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn loc(&self, span: &Range<usize>) -> Location {
+    pub(crate) fn loc(&self, span: &Range<usize>) -> Location {
         Location {
             file: self.file.clone(),
             line: self.lines.line(span.start),
         }
     }
 
-    pub fn problem(
+    pub(crate) fn problem(
         &mut self,
         field: Option<String>,
         span: &Range<usize>,
@@ -85,7 +85,7 @@ impl<'a> AssetReader<'a> {
     }
 
     /// The raw node of `key`, marking it used.
-    pub fn get<'t>(&mut self, t: &mut Tbl<'t>, key: &str) -> Option<&'t Node> {
+    pub(crate) fn get<'t>(&mut self, t: &mut Tbl<'t>, key: &str) -> Option<&'t Node> {
         let node = t.map.get(key)?;
         t.used.insert(key.to_string());
         let loc = self.loc(&node.span);
@@ -101,7 +101,7 @@ impl<'a> AssetReader<'a> {
         );
     }
 
-    pub fn missing(&mut self, t: &Tbl<'_>, key: &str, hint: &str) {
+    pub(crate) fn missing(&mut self, t: &Tbl<'_>, key: &str, hint: &str) {
         let span = t.span.clone();
         self.problem(
             Some(t.path(key)),
@@ -111,7 +111,12 @@ impl<'a> AssetReader<'a> {
     }
 
     /// A string; `scope` records it for macro checks.
-    pub fn string(&mut self, t: &mut Tbl<'_>, key: &str, scope: Option<Scope>) -> Option<String> {
+    pub(crate) fn string(
+        &mut self,
+        t: &mut Tbl<'_>,
+        key: &str,
+        scope: Option<Scope>,
+    ) -> Option<String> {
         let node = self.get(t, key)?;
         match &node.value {
             Value::Str(s) => {
@@ -127,7 +132,7 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn bool(&mut self, t: &mut Tbl<'_>, key: &str, default: bool) -> bool {
+    pub(crate) fn bool(&mut self, t: &mut Tbl<'_>, key: &str, default: bool) -> bool {
         let Some(node) = self.get(t, key) else {
             return default;
         };
@@ -140,7 +145,7 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn u32(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<u32> {
+    pub(crate) fn u32(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<u32> {
         let node = self.get(t, key)?;
         match node.value {
             Value::Int(i) if (0..=i64::from(u32::MAX)).contains(&i) => Some(i as u32),
@@ -159,7 +164,7 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn f64(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<f64> {
+    pub(crate) fn f64(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<f64> {
         let node = self.get(t, key)?;
         match node.value {
             Value::Float(f) => Some(f),
@@ -172,7 +177,12 @@ impl<'a> AssetReader<'a> {
     }
 
     /// A list of strings (a single string is accepted as a one-element list).
-    pub fn strings(&mut self, t: &mut Tbl<'_>, key: &str, scope: Option<Scope>) -> Vec<String> {
+    pub(crate) fn strings(
+        &mut self,
+        t: &mut Tbl<'_>,
+        key: &str,
+        scope: Option<Scope>,
+    ) -> Vec<String> {
         let Some(node) = self.get(t, key) else {
             return Vec::new();
         };
@@ -206,7 +216,7 @@ impl<'a> AssetReader<'a> {
         out
     }
 
-    pub fn duration(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<Duration> {
         let node = self.get(t, key)?;
         match &node.value {
             Value::Str(s) => match parse_duration(s) {
@@ -224,7 +234,7 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn cron(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<CronSpec> {
+    pub(crate) fn cron(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<CronSpec> {
         let node = self.get(t, key)?;
         match &node.value {
             Value::Str(s) => match CronSpec::parse(s) {
@@ -241,7 +251,7 @@ impl<'a> AssetReader<'a> {
         }
     }
 
-    pub fn regex(&mut self, t: &mut Tbl<'_>, key: &str, anchor: Anchor) -> Option<Regex> {
+    pub(crate) fn regex(&mut self, t: &mut Tbl<'_>, key: &str, anchor: Anchor) -> Option<Regex> {
         let node = self.get(t, key)?;
         match &node.value {
             Value::Str(s) => {
@@ -277,7 +287,7 @@ impl<'a> AssetReader<'a> {
     }
 
     /// One of a set of keywords ([`Keyword`]); an unknown one is reported with every known one.
-    pub fn keyword<K: Keyword>(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<K> {
+    pub(crate) fn keyword<K: Keyword>(&mut self, t: &mut Tbl<'_>, key: &str) -> Option<K> {
         let node = self.get(t, key)?;
         let Value::Str(s) = &node.value else {
             self.wrong_type(t, key, node, "a string");
@@ -298,7 +308,7 @@ impl<'a> AssetReader<'a> {
     }
 
     /// A sub-table.
-    pub fn table<'t>(&mut self, t: &mut Tbl<'t>, key: &str) -> Option<Tbl<'t>> {
+    pub(crate) fn table<'t>(&mut self, t: &mut Tbl<'t>, key: &str) -> Option<Tbl<'t>> {
         let node = self.get(t, key)?;
         match &node.value {
             Value::Table(map) => Some(Tbl::new(
@@ -314,7 +324,7 @@ impl<'a> AssetReader<'a> {
     }
 
     /// A table of string values (`[x.values]`).
-    pub fn string_map(
+    pub(crate) fn string_map(
         &mut self,
         t: &mut Tbl<'_>,
         key: &str,
@@ -334,7 +344,7 @@ impl<'a> AssetReader<'a> {
     }
 
     /// Reports the keys of `t` that were never read.
-    pub fn finish(&mut self, t: Tbl<'_>) {
+    pub(crate) fn finish(&mut self, t: Tbl<'_>) {
         for (key, node) in t.map {
             if !t.used.contains(key) {
                 let span = node.span.clone();

@@ -99,6 +99,7 @@ macro_rules! settings {
         $(then $then:path;)?
     ) => {
         $(#[$attr])*
+        #[allow(unreachable_pub)]
         pub struct $name {
             $( $(#[$nattr])* pub $named: String, )?
             $( $(#[$fattr])* pub $field: $ty, )*
@@ -492,7 +493,7 @@ mod tests {
 
     keywords! {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Colour {
+        pub(super) enum Colour {
             Red = "red" | "rouge",
             Green = "green",
             Unwritten,
@@ -547,7 +548,10 @@ mod tests {
     }
 
     fn messages(problems: &[Problem]) -> Vec<String> {
-        problems.iter().map(|p| p.to_string()).collect()
+        problems
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect()
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(crate) enum Value {
 
 impl Value {
     /// The TOML type name, for "expected X, found Y" messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "a string",
             Value::Int(_) => "an integer",
@@ -47,13 +47,13 @@ pub(crate) struct LineIndex {
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Self { starts }
     }
 
-    pub fn line(&self, offset: usize) -> usize {
+    pub(crate) fn line(&self, offset: usize) -> usize {
         match self.starts.binary_search(&offset) {
             Ok(i) => i + 1,
             Err(i) => i,
@@ -69,8 +69,11 @@ pub(crate) fn parse_document(text: &str) -> Result<BTreeMap<String, Node>, toml_
 
 fn table_map(t: &Table, fallback: Range<usize>) -> BTreeMap<String, Node> {
     let mut out = BTreeMap::new();
-    for (k, item) in t.iter() {
-        let key_span = t.key(k).and_then(|k| k.span()).unwrap_or(fallback.clone());
+    for (k, item) in t {
+        let key_span = t
+            .key(k)
+            .and_then(toml_edit::Key::span)
+            .unwrap_or(fallback.clone());
         if let Some(node) = item_node(item, key_span) {
             out.insert(k.to_string(), node);
         }
@@ -124,8 +127,11 @@ fn value_node(v: &toml_edit::Value, key_span: Range<usize>) -> Node {
         ),
         V::InlineTable(t) => {
             let mut map = BTreeMap::new();
-            for (k, x) in t.iter() {
-                let ks = t.key(k).and_then(|k| k.span()).unwrap_or(own.clone());
+            for (k, x) in t {
+                let ks = t
+                    .key(k)
+                    .and_then(toml_edit::Key::span)
+                    .unwrap_or(own.clone());
                 map.insert(k.to_string(), value_node(x, ks));
             }
             Value::Table(map)

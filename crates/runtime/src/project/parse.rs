@@ -89,7 +89,7 @@ pub(crate) fn parse_file(project: &mut Project, file: &Path, text: &str) {
             match kind {
                 AssetKind::Connection => add(project, r, t, name, mk_meta, |p| &mut p.connections),
                 AssetKind::Environment => {
-                    add(project, r, t, name, mk_meta, |p| &mut p.environments)
+                    add(project, r, t, name, mk_meta, |p| &mut p.environments);
                 }
                 AssetKind::Secret => add(project, r, t, name, mk_meta, |p| &mut p.secrets),
                 AssetKind::Source => add(project, r, t, name, mk_meta, |p| &mut p.sources),

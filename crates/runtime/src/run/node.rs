@@ -104,7 +104,10 @@ impl Node {
             match crate::runnable(project, &w.meta.id.name, &options.roles) {
                 Ok(()) => runnable.push(w),
                 Err(blocked) => {
-                    let names: Vec<String> = blocked.iter().map(|b| b.to_string()).collect();
+                    let names: Vec<String> = blocked
+                        .iter()
+                        .map(std::string::ToString::to_string)
+                        .collect();
                     skipped.push((
                         w.meta.id.name.clone(),
                         format!("roles do not allow {}", names.join(", ")),

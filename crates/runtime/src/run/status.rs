@@ -78,7 +78,7 @@ pub struct NodeStatus {
 }
 
 /// RFC 3339 text of a time.
-pub fn rfc3339(t: SystemTime) -> String {
+pub(super) fn rfc3339(t: SystemTime) -> String {
     let dt: chrono::DateTime<chrono::Utc> = t.into();
     dt.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -86,7 +86,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 mod opt_time {
     use std::time::SystemTime;
 
-    pub fn serialize<S: serde::Serializer>(
+    pub(super) fn serialize<S: serde::Serializer>(
         t: &Option<SystemTime>,
         s: S,
     ) -> Result<S::Ok, S::Error> {

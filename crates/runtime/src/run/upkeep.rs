@@ -10,7 +10,7 @@ use crate::Result;
 
 impl Runner {
     /// Deletes leftover temporary files of this workflow's sink (interrupted writes).
-    pub async fn cleanup_temps(&self) -> Result<usize> {
+    pub(super) async fn cleanup_temps(&self) -> Result<usize> {
         let sink = &self.wf.sink;
         let dir = match &sink.temp_dir {
             Some(t) => t.render(None),
@@ -65,7 +65,7 @@ impl Runner {
     }
 
     /// Runs housekeeping that is due (or all of it with `force`).
-    pub async fn housekeeping(&mut self, force: bool) {
+    pub(super) async fn housekeeping(&mut self, force: bool) {
         let now = SystemTime::now();
         for i in 0..self.wf.source.folders.len() {
             let f = &self.wf.source.folders[i];

@@ -114,7 +114,7 @@ pub(crate) struct Runner {
 }
 
 impl Runner {
-    pub fn new(
+    pub(super) fn new(
         wf: WorkflowRt,
         coord: Arc<dyn Coordinator>,
         owner: String,
@@ -145,7 +145,7 @@ impl Runner {
     }
 
     /// Polls until stopped.
-    pub async fn run(&mut self, shutdown: &CancellationToken) {
+    pub(super) async fn run(&mut self, shutdown: &CancellationToken) {
         loop {
             let report = match self.poll(shutdown).await {
                 Ok(r) => r,
@@ -199,7 +199,7 @@ impl Runner {
 
     /// One poll: resume own unfinished files (first poll), housekeeping when due, list the
     /// source, take every eligible file in order.
-    pub async fn poll(&mut self, shutdown: &CancellationToken) -> Result<PollReport> {
+    pub(super) async fn poll(&mut self, shutdown: &CancellationToken) -> Result<PollReport> {
         let mut report = PollReport::default();
         if !self.started {
             self.resume_owned(shutdown, &mut report).await?;

@@ -18,7 +18,7 @@ use super::Entry;
 use crate::naming::join;
 
 /// The [`Entry`] a listing gives for the file `item` at `path`.
-pub fn entry(path: String, item: &DriveItem) -> Entry {
+pub(super) fn entry(path: String, item: &DriveItem) -> Entry {
     FileData::of(item).entry(path, &item.id)
 }
 
@@ -82,7 +82,7 @@ struct Anchor {
 
 /// A listed folder's subtree by item id (see the module documentation).
 #[derive(Debug)]
-pub struct Mirror {
+pub(super) struct Mirror {
     /// The listed folder's path (normalised).
     dir: String,
     /// The listed folder's item id.
@@ -104,7 +104,7 @@ impl Mirror {
     /// An empty mirror of the folder at `dir`; `chain` is the folder items from the top of the
     /// path down to the folder itself (the last one; the drive root may be included). With
     /// `recursive` false only the folder's direct files are mirrored.
-    pub fn new(dir: &str, chain: &[DriveItem], recursive: bool) -> Self {
+    pub(super) fn new(dir: &str, chain: &[DriveItem], recursive: bool) -> Self {
         let dir_id = chain.last().map(|i| i.id.clone()).unwrap_or_default();
         let anchors = chain
             .iter()
@@ -125,7 +125,7 @@ impl Mirror {
 
     /// Adds an item the listing found below the folder (folders before their content).
     /// Returns false when the item does not say its parent (the mirror cannot be trusted).
-    pub fn add_listed(&mut self, item: &DriveItem) -> bool {
+    pub(super) fn add_listed(&mut self, item: &DriveItem) -> bool {
         let Some(parent) = parent_id(item) else {
             return false;
         };
@@ -138,7 +138,7 @@ impl Mirror {
     /// Applies one delta item; returns whether the mirror changed. Items outside the folder
     /// are ignored unless the mirror knew them (moved out: removed). Call
     /// [`Mirror::end_round`] after the last item of a delta round.
-    pub fn apply(&mut self, item: &DriveItem) -> bool {
+    pub(super) fn apply(&mut self, item: &DriveItem) -> bool {
         let id = item.id.as_str();
         if let Some(a) = self.anchors.get(id) {
             let moved = item.deleted.is_some() || anchor(item).differs_from(a);
@@ -178,7 +178,7 @@ impl Mirror {
     /// Ends a delta round: a folder that arrived in it (created, or moved in from outside)
     /// whose children did not all show up in the round was moved in with content delta does
     /// not report, so the mirror becomes stale. Returns whether it did.
-    pub fn end_round(&mut self) -> bool {
+    pub(super) fn end_round(&mut self) -> bool {
         let arrived = std::mem::take(&mut self.arrived);
         let incomplete = arrived.into_iter().any(|(id, count)| {
             let seen = self.children.get(&id).map_or(0, |c| c.len() as u64);
@@ -189,18 +189,18 @@ impl Mirror {
     }
 
     /// Whether the folder must be listed again before the mirror can answer.
-    pub fn is_stale(&self) -> bool {
+    pub(super) fn is_stale(&self) -> bool {
         self.stale
     }
 
     /// Whether the mirror can answer a listing (with sub-folders when `recursive`).
-    pub fn can_answer(&self, recursive: bool) -> bool {
+    pub(super) fn can_answer(&self, recursive: bool) -> bool {
         !self.stale && (self.recursive || !recursive)
     }
 
     /// The files, as [`super::Storage::list`] gives them (sorted by path): all of the subtree
     /// when `recursive`, else the folder's direct files.
-    pub fn list(&self, recursive: bool) -> Vec<Entry> {
+    pub(super) fn list(&self, recursive: bool) -> Vec<Entry> {
         let mut paths: HashMap<String, String> = HashMap::new();
         let mut out: Vec<Entry> = self
             .nodes
@@ -221,14 +221,14 @@ impl Mirror {
     }
 
     /// Whether `path` (normalised) is the folder or below it.
-    pub fn covers(&self, path: &str) -> bool {
+    pub(super) fn covers(&self, path: &str) -> bool {
         self.relative(path).is_some()
     }
 
     /// Forgets the item at `path` (normalised), and what is below it, until delta reports it
     /// again: for an item this storage just moved, deleted or overwrote. Forgetting the folder
     /// itself makes the mirror stale. Returns whether anything was forgotten.
-    pub fn forget(&mut self, path: &str) -> bool {
+    pub(super) fn forget(&mut self, path: &str) -> bool {
         let Some(rel) = self.relative(path) else {
             return false;
         };

@@ -6,47 +6,47 @@ use std::time::{Duration, SystemTime};
 use graphlink_runtime::{Node, NodeOptions, PollReport, Project};
 use tokio_util::sync::CancellationToken;
 
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub tmp: tempfile::TempDir,
 }
 
 impl Fixture {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(tmp.path().join("project")).unwrap();
         std::fs::create_dir_all(tmp.path().join("data")).unwrap();
         Self { tmp }
     }
 
-    pub fn project_dir(&self) -> PathBuf {
+    pub(crate) fn project_dir(&self) -> PathBuf {
         self.tmp.path().join("project")
     }
 
-    pub fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.tmp.path().join("data")
     }
 
-    pub fn state(&self, name: &str) -> PathBuf {
+    pub(crate) fn state(&self, name: &str) -> PathBuf {
         self.tmp.path().join("state").join(name)
     }
 
     /// Writes a project file; `{data}` is replaced by the data folder.
-    pub fn project_file(&self, name: &str, text: &str) {
+    pub(crate) fn project_file(&self, name: &str, text: &str) {
         let text = text.replace("{data}", &self.data().display().to_string());
         std::fs::write(self.project_dir().join(name), text).unwrap();
     }
 
-    pub fn project(&self) -> Project {
+    pub(crate) fn project(&self) -> Project {
         Project::load(self.project_dir()).unwrap()
     }
 
-    pub fn put(&self, rel: &str, content: &[u8]) {
+    pub(crate) fn put(&self, rel: &str, content: &[u8]) {
         let p = self.data().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
 
-    pub fn put_aged(&self, rel: &str, content: &[u8], age: Duration) {
+    pub(crate) fn put_aged(&self, rel: &str, content: &[u8], age: Duration) {
         self.put(rel, content);
         let f = std::fs::OpenOptions::new()
             .write(true)
@@ -55,34 +55,34 @@ impl Fixture {
         f.set_modified(SystemTime::now() - age).unwrap();
     }
 
-    pub fn read(&self, rel: &str) -> Vec<u8> {
+    pub(crate) fn read(&self, rel: &str) -> Vec<u8> {
         std::fs::read(self.data().join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
     }
 
-    pub fn exists(&self, rel: &str) -> bool {
+    pub(crate) fn exists(&self, rel: &str) -> bool {
         self.data().join(rel).exists()
     }
 
     /// File names (recursive, relative to `dir`), sorted.
-    pub fn files(&self, dir: &str) -> Vec<String> {
+    pub(crate) fn files(&self, dir: &str) -> Vec<String> {
         let mut out = Vec::new();
         walk(&self.data().join(dir), Path::new(""), &mut out);
         out.sort();
         out
     }
 
-    pub async fn node(&self, roles: &[&str]) -> Node {
+    pub(crate) async fn node(&self, roles: &[&str]) -> Node {
         self.node_with(roles, "main", |_| {}).await
     }
 
-    pub async fn node_with(
+    pub(crate) async fn node_with(
         &self,
         roles: &[&str],
         state: &str,
         f: impl FnOnce(&mut NodeOptions),
     ) -> Node {
         let mut opts = NodeOptions::new(
-            roles.iter().map(|s| s.to_string()).collect(),
+            roles.iter().map(std::string::ToString::to_string).collect(),
             self.state(state),
         );
         f(&mut opts);
@@ -108,11 +108,11 @@ fn walk(dir: &Path, rel: &Path, out: &mut Vec<String>) {
     }
 }
 
-pub async fn tick(node: &Node) -> PollReport {
+pub(crate) async fn tick(node: &Node) -> PollReport {
     node.tick(&CancellationToken::new()).await.unwrap()
 }
 
-pub async fn until_idle(node: &Node) -> PollReport {
+pub(crate) async fn until_idle(node: &Node) -> PollReport {
     tokio::time::timeout(
         Duration::from_secs(60),
         node.run_until_idle(&CancellationToken::new()),
@@ -123,7 +123,7 @@ pub async fn until_idle(node: &Node) -> PollReport {
 }
 
 /// A local source + local sink + workflow, with extra TOML lines for source, folder and sink.
-pub fn basic_project(source_extra: &str, folder_extra: &str, sink_extra: &str) -> String {
+pub(crate) fn basic_project(source_extra: &str, folder_extra: &str, sink_extra: &str) -> String {
     format!(
         r#"
 [source.in]
@@ -148,4 +148,4 @@ sink = "out"
     )
 }
 
-pub use graphlink_testkit::project::emulator_connection;
+pub(crate) use graphlink_testkit::project::emulator_connection;

@@ -137,7 +137,7 @@ async fn reprocessing_modes() {
         match mode {
             Reprocessing::Manual => assert_eq!(again, Acquire::Processed(Status::Done)),
             Reprocessing::WhenChanged => {
-                assert!(matches!(again, Acquire::Acquired(ref x) if x.generation == 2))
+                assert!(matches!(again, Acquire::Acquired(ref x) if x.generation == 2));
             }
             Reprocessing::Automatic => {
                 assert!(

@@ -17,8 +17,7 @@ use graphlink_runtime::{Node, NodeOptions, Project};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-const ADELE: &str = "adele@contoso.onmicrosoft.com";
-const MEGAN: &str = "megan@contoso.onmicrosoft.com";
+use graphlink_testkit::seed::{ADELE, MEGAN};
 
 /// Hang guard for whole tests.
 async fn guard<T>(fut: impl std::future::Future<Output = T>) -> T {
@@ -79,45 +78,7 @@ impl Env {
 [environment.test.values]
 daemon_secret = "emulator-client-secret"
 
-[connection.adele]
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "contoso.onmicrosoft.com"
-client_id = "33333333-3333-4333-8333-333333333333"
-credential = "device-flow"
-scopes = ["User.Read", "ChannelMessage.Send", "ChatMessage.Send", "Team.ReadBasic.All", "Channel.ReadBasic.All", "Chat.ReadWrite", "offline_access"]
-ca_certificate = "{ca}"
-
-[connection.daemon]
-cloud = "custom"
-authority_host = "{base}"
-graph_url = "{base}"
-tenant = "contoso.onmicrosoft.com"
-client_id = "11111111-1111-4111-8111-111111111111"
-credential = "client-secret"
-client_secret = "${{lay:daemon_secret}}"
-ca_certificate = "{ca}"
-
-[service.teams]
-type = "teams"
-connection = "adele"
-[service.teams.channels."Ops Alerts"]
-team = "Finance"
-channel = "Ops Alerts"
-[service.teams.channels."Finance General"]
-team = "Finance"
-channel = "General"
-[service.teams.chats."Megan"]
-members = ["{megan}"]
-
-[service.daemon-teams]
-type = "teams"
-connection = "daemon"
-[service.daemon-teams.channels."Ops Alerts"]
-team = "Finance"
-channel = "Ops Alerts"
-
+{teams}
 [service.typos]
 type = "teams"
 connection = "adele"
@@ -130,9 +91,7 @@ team = "Marketing"
 members = ["nobody@contoso.onmicrosoft.com"]
 {extra}
 "#,
-            base = self.emu.base_url(),
-            ca = self.emu.ca_cert_path().unwrap().display(),
-            megan = MEGAN,
+            teams = graphlink_testkit::project::teams_project(&self.emu, "${lay:daemon_secret}"),
             extra = extra.replace("{data}", &self.data().display().to_string()),
         );
         std::fs::write(self.project_dir().join("project.toml"), toml).unwrap();
@@ -342,7 +301,10 @@ async fn online_check_names_each_unresolvable_entry() {
             ],
             "{problems:?}"
         );
-        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        let text: Vec<String> = problems
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         assert!(text[0].contains("project.toml:"), "{text:?}");
         assert!(text[1].contains("'Ops Alerts'"), "{text:?}");
         assert!(text[2].contains("nobody@"), "{text:?}");
