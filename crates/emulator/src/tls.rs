@@ -59,10 +59,7 @@ impl TlsFiles {
         let ca = ca_params.self_signed(&ca_key).map_err(crypto)?;
 
         let server_key = KeyPair::generate().map_err(crypto)?;
-        let names: Vec<String> = SERVER_NAMES
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect();
+        let names: Vec<String> = SERVER_NAMES.iter().map(ToString::to_string).collect();
         let mut params = CertificateParams::new(names).map_err(crypto)?;
         params
             .distinguished_name

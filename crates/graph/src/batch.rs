@@ -173,7 +173,7 @@ mod tests {
             id: id.into(),
             method: "GET".into(),
             url: "/me".into(),
-            depends_on: deps.iter().map(std::string::ToString::to_string).collect(),
+            depends_on: deps.iter().map(ToString::to_string).collect(),
             ..Default::default()
         }
     }

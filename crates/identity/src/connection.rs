@@ -80,7 +80,7 @@ impl ConnectionConfig {
         if self.scopes.is_empty() {
             DEFAULT_DELEGATED_SCOPES
                 .iter()
-                .map(std::string::ToString::to_string)
+                .map(ToString::to_string)
                 .collect()
         } else {
             self.scopes.clone()

@@ -236,8 +236,8 @@ impl fmt::Debug for SecretValue {
     }
 }
 
-/// Values for the static macros.
-#[allow(missing_debug_implementations)] // holds a lookup closure
+/// Values for the static macros. Its `Debug` names the stage's keys and the secrets, never a
+/// secret's value.
 pub struct StaticValues<'a> {
     /// Environment variable lookup.
     pub env: &'a dyn Fn(&str) -> Option<String>,
@@ -245,6 +245,18 @@ pub struct StaticValues<'a> {
     pub lay: Option<&'a BTreeMap<String, String>>,
     /// Decrypted secrets (None = not available here: `${sec:..}` stays unresolved).
     pub secrets: Option<&'a BTreeMap<String, SecretValue>>,
+}
+
+impl std::fmt::Debug for StaticValues<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticValues")
+            .field("lay", &self.lay.map(|l| l.keys().collect::<Vec<_>>()))
+            .field(
+                "secrets",
+                &self.secrets.map(|s| s.keys().collect::<Vec<_>>()),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// The per-stream values.
@@ -397,6 +409,26 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn static_values_debug_names_keys_not_values() {
+        let env = |_: &str| Some("env-value-1".to_string());
+        let lay = BTreeMap::from([("stage_key".to_string(), "lay-value-2".to_string())]);
+        let secrets = BTreeMap::from([("db".to_string(), SecretValue::new("hunter2-secret"))]);
+        let v = StaticValues {
+            env: &env,
+            lay: Some(&lay),
+            secrets: Some(&secrets),
+        };
+        let shown = format!("{v:?}");
+        assert!(
+            shown.contains("stage_key") && shown.contains("db"),
+            "{shown}"
+        );
+        for value in ["env-value-1", "lay-value-2", "hunter2-secret"] {
+            assert!(!shown.contains(value), "{shown}");
+        }
+    }
 
     #[test]
     fn parses_and_renders() {

@@ -13,12 +13,19 @@ use crate::problem::{Location, Problem};
 use crate::project::Project;
 
 /// Validation settings.
-#[allow(missing_debug_implementations)] // holds a lookup closure
 pub struct ValidateOptions<'a> {
     /// The deployment stage (environment asset) for `${lay:..}`; None = the project's default.
     pub stage: Option<&'a str>,
     /// Environment variable lookup for `${env:..}` (default: the process environment).
     pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl std::fmt::Debug for ValidateOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidateOptions")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
+    }
 }
 
 fn process_env(name: &str) -> Option<String> {

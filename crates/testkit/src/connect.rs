@@ -91,10 +91,7 @@ pub fn device_config(emu: &TestEmulator, name: &str, scopes: &[&str]) -> Connect
         name: name.into(),
         authority: authority(emu),
         client_id: PUBLIC_APP_ID.into(),
-        scopes: scopes
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect(),
+        scopes: scopes.iter().map(ToString::to_string).collect(),
         credential: ConnectionCredential::DeviceFlow,
     }
 }

@@ -124,7 +124,7 @@ pub(super) async fn run(args: DemoArgs, out: Output) -> anyhow::Result<ExitCode>
         "the demo project is invalid:\n{}",
         problems
             .iter()
-            .map(std::string::ToString::to_string)
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n")
     );

@@ -92,7 +92,7 @@ pub(super) async fn project(
                     .iter()
                     .map(|c| {
                         c.iter()
-                            .map(std::string::ToString::to_string)
+                            .map(ToString::to_string)
                             .collect::<Vec<_>>()
                             .join(" <- ")
                     })

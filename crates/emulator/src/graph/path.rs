@@ -289,7 +289,7 @@ mod tests {
             drive,
             ItemAddr {
                 id: id.map(String::from),
-                path: path.iter().map(std::string::ToString::to_string).collect(),
+                path: path.iter().map(ToString::to_string).collect(),
             },
             action,
         )

@@ -71,7 +71,7 @@ impl G {
     /// An app-only token with these roles.
     pub(crate) fn app_token(&self, appid: &str, roles: &[&str]) -> String {
         let mut c = self.claims(appid);
-        c.roles = roles.iter().map(std::string::ToString::to_string).collect();
+        c.roles = roles.iter().map(ToString::to_string).collect();
         self.emu.state().keys.sign(&c).unwrap()
     }
 

@@ -288,11 +288,7 @@ mod tests {
             ]),
             ..Default::default()
         };
-        let s = |v: &[&str]| {
-            v.iter()
-                .map(std::string::ToString::to_string)
-                .collect::<Vec<_>>()
-        };
+        let s = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         let w = others(&me, &s(&["MEGAN@x", "Lee Gu", "adele@x", "megan@x"]));
         assert_eq!(w, s(&["MEGAN@x", "Lee Gu"]));
         assert!(chat_has_exactly(&chat, &me, &w));

@@ -80,11 +80,7 @@ mod tests {
 
     #[test]
     fn keys_ignore_case_order_and_duplicates() {
-        let p = |v: &[&str]| {
-            v.iter()
-                .map(std::string::ToString::to_string)
-                .collect::<Vec<_>>()
-        };
+        let p = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(
             chat_key(&p(&["Megan@x", " lee@x"])),
             chat_key(&p(&["lee@x", "megan@X", "megan@x"]))

@@ -131,7 +131,7 @@ pub(crate) fn walk(root: &Path) -> Result<(Vec<Vec<String>>, Vec<LocalFile>)> {
             }
         }
     }
-    dirs.sort_by_key(std::vec::Vec::len);
+    dirs.sort_by_key(Vec::len);
     Ok((dirs, files))
 }
 

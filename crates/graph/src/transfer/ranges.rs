@@ -62,13 +62,7 @@ mod tests {
 
     #[test]
     fn expected_ranges() {
-        let r = |v: &[&str]| {
-            first_expected(
-                &v.iter()
-                    .map(std::string::ToString::to_string)
-                    .collect::<Vec<_>>(),
-            )
-        };
+        let r = |v: &[&str]| first_expected(&v.iter().map(ToString::to_string).collect::<Vec<_>>());
         assert_eq!(
             r(&["26-"]),
             Some(Expected {

@@ -78,7 +78,7 @@ async fn names_with_every_special_character_round_trip() {
         .into_iter()
         .filter_map(|i| i.name)
         .collect();
-    let expected: HashSet<String> = NAMES.iter().map(std::string::ToString::to_string).collect();
+    let expected: HashSet<String> = NAMES.iter().map(ToString::to_string).collect();
     assert_eq!(listed, expected);
     let parent_path = listed_parent_path(&drive, &folder.id).await;
     assert_eq!(parent_path, format!("/{folder_name}"));

@@ -128,11 +128,7 @@ async fn chats_are_found_when_they_exist_and_created_once_otherwise() {
     });
     let env = Env::start_with(seed).await;
     let teams = fast(env.signed_in(ADELE, &[]).await);
-    let people = |v: &[&str]| {
-        v.iter()
-            .map(std::string::ToString::to_string)
-            .collect::<Vec<_>>()
-    };
+    let people = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
     guard("chats", async {
         // The seeded group chat, named by display name and e-mail, the signed-in user listed too.
         let group = teams

@@ -84,7 +84,7 @@ settings! {
 
 settings! {
     /// The keys of a credential, as written.
-    pub struct CredentialKeys {
+    pub(crate) struct CredentialKeys {
         /// `client-secret`, `client-certificate` or `device-flow`.
         pub credential: CredentialKind = keyword()
             .required(" (client-secret, client-certificate or device-flow)")

@@ -70,7 +70,7 @@ keywords! {
 
 settings! {
     /// `type = "teams"`.
-    pub struct TeamsKeys {
+    pub(crate) struct TeamsKeys {
         /// The connection asset.
         pub connection: String = text(None)
             .required(" (an MS Graph connection asset, device flow)")

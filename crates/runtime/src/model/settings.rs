@@ -82,7 +82,7 @@ impl Keyword for graphlink_identity::CloudKind {
 ///     #[derive(Debug, Clone)]
 ///     pub struct Name named /** doc of the name field */ name {   // `named ..`: optional
 ///         /// Doc of the field.
-///         pub field: Type = spec,
+///         pub field: Type = spec,   // fields take the struct's visibility
 ///     }
 ///     then check_fn;   // optional: fn(Self, &mut AssetReader, &Tbl) -> Option<Self>
 /// }
@@ -90,7 +90,7 @@ impl Keyword for graphlink_identity::CloudKind {
 macro_rules! settings {
     (
         $(#[$attr:meta])*
-        pub struct $name:ident $(named $(#[$nattr:meta])* $named:ident)? {
+        $vis:vis struct $name:ident $(named $(#[$nattr:meta])* $named:ident)? {
             $(
                 $(#[$fattr:meta])*
                 pub $field:ident: $ty:ty = $spec:expr
@@ -99,10 +99,9 @@ macro_rules! settings {
         $(then $then:path;)?
     ) => {
         $(#[$attr])*
-        #[allow(unreachable_pub)]
-        pub struct $name {
-            $( $(#[$nattr])* pub $named: String, )?
-            $( $(#[$fattr])* pub $field: $ty, )*
+        $vis struct $name {
+            $( $(#[$nattr])* $vis $named: String, )?
+            $( $(#[$fattr])* $vis $field: $ty, )*
         }
 
         impl $crate::model::settings::Settings for $name {
@@ -502,14 +501,14 @@ mod tests {
 
     settings! {
         #[derive(Debug)]
-        pub struct Entry named name {
+        pub(super) struct Entry named name {
             pub size: u32 = count().or(7u32),
         }
     }
 
     settings! {
         #[derive(Debug)]
-        pub struct Demo {
+        pub(super) struct Demo {
             pub title: String = text(Some(Scope::Static)).or("untitled"),
             pub note: Option<String> = text(None).key("remark"),
             pub tags: Vec<String> = list(None).not_empty(" (one or more)"),
@@ -548,10 +547,7 @@ mod tests {
     }
 
     fn messages(problems: &[Problem]) -> Vec<String> {
-        problems
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect()
+        problems.iter().map(ToString::to_string).collect()
     }
 
     #[test]

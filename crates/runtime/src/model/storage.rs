@@ -92,7 +92,7 @@ keywords! {
 
 settings! {
     /// `type = "onedrive"`.
-    pub struct OneDriveKeys {
+    pub(crate) struct OneDriveKeys {
         /// The connection asset.
         pub connection: String = text(None).required(CONNECTION).or_default(),
         /// Drive name or id.
@@ -104,7 +104,7 @@ settings! {
 
 settings! {
     /// `type = "sharepoint"`.
-    pub struct SharePointKeys {
+    pub(crate) struct SharePointKeys {
         /// The connection asset.
         pub connection: String = text(None).required(CONNECTION).or_default(),
         /// Site name, URL or id.
@@ -116,7 +116,7 @@ settings! {
 
 settings! {
     /// `type = "local"`.
-    pub struct LocalKeys {
+    pub(crate) struct LocalKeys {
         /// The root folder.
         pub root: String = text(STATIC).required(" (the folder on this machine)").or_default(),
     }

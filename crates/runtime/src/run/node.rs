@@ -104,10 +104,7 @@ impl Node {
             match crate::runnable(project, &w.meta.id.name, &options.roles) {
                 Ok(()) => runnable.push(w),
                 Err(blocked) => {
-                    let names: Vec<String> = blocked
-                        .iter()
-                        .map(std::string::ToString::to_string)
-                        .collect();
+                    let names: Vec<String> = blocked.iter().map(ToString::to_string).collect();
                     skipped.push((
                         w.meta.id.name.clone(),
                         format!("roles do not allow {}", names.join(", ")),

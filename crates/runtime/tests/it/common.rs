@@ -82,7 +82,7 @@ impl Fixture {
         f: impl FnOnce(&mut NodeOptions),
     ) -> Node {
         let mut opts = NodeOptions::new(
-            roles.iter().map(std::string::ToString::to_string).collect(),
+            roles.iter().map(ToString::to_string).collect(),
             self.state(state),
         );
         f(&mut opts);

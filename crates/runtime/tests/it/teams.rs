@@ -301,10 +301,7 @@ async fn online_check_names_each_unresolvable_entry() {
             ],
             "{problems:?}"
         );
-        let text: Vec<String> = problems
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(text[0].contains("project.toml:"), "{text:?}");
         assert!(text[1].contains("'Ops Alerts'"), "{text:?}");
         assert!(text[2].contains("nobody@"), "{text:?}");

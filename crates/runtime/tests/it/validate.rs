@@ -39,7 +39,7 @@ fn one(ps: &[Problem], asset: &str, field: &str, fragment: &str) -> String {
 
 fn render(ps: &[Problem]) -> String {
     ps.iter()
-        .map(std::string::ToString::to_string)
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -88,7 +88,7 @@ fn names_with_whitespace_and_duplicates() {
     let dup: Vec<String> = ps
         .iter()
         .filter(|p| p.message.contains("duplicate"))
-        .map(std::string::ToString::to_string)
+        .map(ToString::to_string)
         .collect();
     assert_eq!(dup.len(), 1, "{}", render(&ps));
     assert!(dup[0].starts_with("b.toml:3: sink 'out', field 'name': duplicate sink name 'out' (first defined at a.toml:9)"), "{}", dup[0]);
@@ -507,7 +507,7 @@ fn usage_follows_chains() {
         .iter()
         .map(|c| {
             c.iter()
-                .map(std::string::ToString::to_string)
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" -> ")
         })
