@@ -111,6 +111,9 @@ pub enum Error {
     /// A target already exists and the policy says to fail.
     #[error("'{0}' already exists")]
     Exists(String),
+    /// A file to move or read does not exist (any more).
+    #[error("'{0}' does not exist")]
+    Missing(String),
     /// A processing command failed.
     #[error("processing command: {0}")]
     Command(String),

@@ -77,6 +77,10 @@ settings! {
         pub create_dirs: bool = flag(true),
         /// When the output exists.
         pub when_exists: SinkExists = keyword().or(SinkExists::Rollback),
+        /// Write a Graph drive's final name directly, with no temporary name and move (its
+        /// uploads commit atomically: a file appears only once complete). Off, or with a
+        /// temporary directory or a local drive, files go through a temporary name.
+        pub direct_writes: bool = flag(true),
         /// Temporary directory (default: the output directory).
         pub temp_dir: Option<String> = text(PER_FILE).key("temp_directory"),
         /// Temporary name prefix.

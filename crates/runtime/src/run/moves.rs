@@ -53,12 +53,11 @@ pub(crate) async fn move_with_policy(
     to: &str,
     policy: ExistsPolicy,
 ) -> Result<MoveOutcome> {
-    if !storage.exists(to).await? {
-        match storage.rename(from, to, false).await {
-            Ok(()) => return Ok(MoveOutcome::Moved(to.to_string())),
-            Err(Error::Exists(_)) => {}
-            Err(e) => return Err(e),
-        }
+    // No look before the move: the storage refuses a taken name itself (one request on Graph).
+    match storage.rename(from, to, false).await {
+        Ok(()) => return Ok(MoveOutcome::Moved(to.to_string())),
+        Err(Error::Exists(_)) => {}
+        Err(e) => return Err(e),
     }
     match policy {
         ExistsPolicy::FailLeave => Ok(MoveOutcome::FailedKept(to.to_string())),
@@ -71,24 +70,47 @@ pub(crate) async fn move_with_policy(
             Ok(MoveOutcome::Moved(to.to_string()))
         }
         ExistsPolicy::RenameExistingCounter | ExistsPolicy::RenameExistingTimestamp => {
-            let aside = if policy == ExistsPolicy::RenameExistingCounter {
-                free_counter(storage, to).await?
-            } else {
-                free_timestamp(storage, to).await?
-            };
-            storage.rename(to, &aside, false).await?;
-            storage.rename(from, to, false).await?;
-            Ok(MoveOutcome::Moved(to.to_string()))
+            // Other streams may take the free name, or the freed one, first: try again.
+            for _ in 0..RACE_ATTEMPTS {
+                let aside =
+                    free_name(storage, to, policy == ExistsPolicy::RenameExistingCounter).await?;
+                match storage.rename(to, &aside, false).await {
+                    Ok(()) | Err(Error::Missing(_)) => {}
+                    Err(Error::Exists(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+                match storage.rename(from, to, false).await {
+                    Ok(()) => return Ok(MoveOutcome::Moved(to.to_string())),
+                    Err(Error::Exists(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(Error::Exists(to.to_string()))
         }
         ExistsPolicy::MoveWithCounter | ExistsPolicy::MoveWithTimestamp => {
-            let dest = if policy == ExistsPolicy::MoveWithCounter {
-                free_counter(storage, to).await?
-            } else {
-                free_timestamp(storage, to).await?
-            };
-            storage.rename(from, &dest, false).await?;
-            Ok(MoveOutcome::Moved(dest))
+            for _ in 0..RACE_ATTEMPTS {
+                let dest = free_name(storage, to, policy == ExistsPolicy::MoveWithCounter).await?;
+                match storage.rename(from, &dest, false).await {
+                    Ok(()) => return Ok(MoveOutcome::Moved(dest)),
+                    Err(Error::Exists(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(Error::Exists(to.to_string()))
         }
+    }
+}
+
+/// How often a move under a renaming policy looks for a free name again after another stream
+/// took the one it found.
+const RACE_ATTEMPTS: usize = 5;
+
+/// A free counter (`counter`) or timestamp name next to `path`.
+async fn free_name(storage: &dyn Storage, path: &str, counter: bool) -> Result<String> {
+    if counter {
+        free_counter(storage, path).await
+    } else {
+        free_timestamp(storage, path).await
     }
 }
 
@@ -112,8 +134,8 @@ pub(crate) async fn archive(
     }
 }
 
-/// Runs `op` up to `1 + retries` times, waiting `delay` before each attempt. `Exists` errors
-/// are final (a policy decision, not a transient failure).
+/// Runs `op` up to `1 + retries` times, waiting `delay` before each attempt. `Exists` and
+/// `Missing` errors are final (a policy decision or a fact, not a transient failure).
 pub(crate) async fn with_retries<T, F, Fut>(retries: u32, delay: Duration, mut op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -126,7 +148,7 @@ where
         }
         match op().await {
             Ok(v) => return Ok(v),
-            Err(e @ Error::Exists(_)) => return Err(e),
+            Err(e @ (Error::Exists(_) | Error::Missing(_))) => return Err(e),
             Err(e) if attempt >= retries => return Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, attempt = attempt + 1, "post-processing step failed; retrying");

@@ -12,7 +12,12 @@ use crate::coordinator::{FileKey, FileRecord, Status};
 use crate::macros::FileValues;
 use crate::model::{InputAfter, SinkExists};
 use crate::naming::{decorate, join, normalize, parent};
+use crate::storage::Entry;
 use crate::{Error, Result};
+
+/// How often an existing output is set aside before a stream gives up (other streams may
+/// take the freed or the free name meanwhile).
+const SET_ASIDE_ATTEMPTS: usize = 5;
 
 impl Runner {
     pub(super) async fn stream(
@@ -34,13 +39,18 @@ impl Runner {
             }
         };
         let written = tokio::select! {
-            r = self.write_output(&cand.entry.path, &fv, &plan) => Some(r),
+            r = self.write_placed(&cand.entry, &fv, &plan) => Some(r),
             _ = shutdown.cancelled() => None,
         };
         let sink = self.wf.sink.storage.clone();
+        // A direct write leaves nothing behind when it fails or stops (an upload commits only
+        // once complete), and what is under the output name may be another file's.
+        let direct = plan.direct();
         match written {
             None => {
-                let _ = sink.delete(&plan.temp).await;
+                if !direct {
+                    let _ = sink.delete(&plan.temp).await;
+                }
                 self.coord.release(&rec.key, &self.owner).await?;
                 tracing::info!(workflow = %self.wf.name, file = %cand.rel, "abandoned (stopping)");
                 Ok(StreamEnd::Abandoned)
@@ -53,20 +63,56 @@ impl Runner {
                     .await
             }
             Some(Err(e)) => {
-                let _ = sink.delete(&plan.temp).await;
-                self.finish(
-                    cand.folder,
-                    &cand.entry.path,
-                    fv,
-                    &rec.key,
-                    Err(e.to_string()),
-                )
-                .await
+                if !direct {
+                    let _ = sink.delete(&plan.temp).await;
+                }
+                let msg = match e {
+                    Error::Exists(p) => {
+                        format!("output '{p}' already exists (when_exists = rollback)")
+                    }
+                    other => other.to_string(),
+                };
+                self.finish(cand.folder, &cand.entry.path, fv, &rec.key, Err(msg))
+                    .await
             }
         }
     }
 
-    async fn write_output(&self, input: &str, fv: &FileValues, plan: &Plan) -> Result<u64> {
+    /// Writes the output: under its temporary name, or (direct writes) under its final name
+    /// with the sink's when-exists policy applied to a file already there.
+    async fn write_placed(&self, input: &Entry, fv: &FileValues, plan: &Plan) -> Result<u64> {
+        if !plan.direct() {
+            return self.write_output(input, fv, plan, false).await;
+        }
+        let sink = &self.wf.sink;
+        if sink.cfg.when_exists == SinkExists::Replace {
+            return self.write_output(input, fv, plan, false).await;
+        }
+        let mut attempts = 0;
+        loop {
+            match self.write_output(input, fv, plan, true).await {
+                Err(Error::Exists(p)) if sink.cfg.when_exists != SinkExists::Rollback => {
+                    attempts += 1;
+                    if attempts > SET_ASIDE_ATTEMPTS {
+                        return Err(Error::Exists(p));
+                    }
+                    self.set_aside(&plan.output, fv).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Writes the input (through the command, if any, which never writes directly) to the
+    /// plan's temporary name; `new` refuses an existing file
+    /// ([`crate::storage::Storage::write_new`]).
+    async fn write_output(
+        &self,
+        input: &Entry,
+        fv: &FileValues,
+        plan: &Plan,
+        new: bool,
+    ) -> Result<u64> {
         let sink = &self.wf.sink;
         let out_dir = parent(&plan.output);
         let temp_dir = parent(&plan.temp);
@@ -84,7 +130,7 @@ impl Runner {
                 }
             }
         }
-        let mut reader = self.wf.source.storage.read(input).await?;
+        let mut reader = self.wf.source.storage.open(input).await?;
         match &self.wf.command {
             Some((argv, timeout)) => {
                 let argv: Vec<String> = argv
@@ -95,55 +141,90 @@ impl Runner {
                 crate::process::run_into(&argv, *timeout, reader, sink.storage.as_ref(), &plan.temp)
                     .await
             }
+            None if new => sink.storage.write_new(&plan.temp, &mut reader).await,
             None => sink.storage.write(&plan.temp, &mut reader).await,
         }
     }
 
-    /// Moves the temporary output into place under the sink's policy. Idempotent: a missing
-    /// temporary file with the output present means a previous run already did it.
-    async fn commit(&self, plan: &Plan, fv: &FileValues) -> Result<()> {
+    /// Moves an existing output out of the way under the counter, timestamp or archive
+    /// policy.
+    async fn set_aside(&self, output: &str, fv: &FileValues) -> Result<()> {
         let sink = &self.wf.sink;
         let storage = sink.storage.as_ref();
-        if !storage.exists(&plan.temp).await? {
-            return if storage.exists(&plan.output).await? {
-                Ok(())
-            } else {
-                Err(Error::Config(format!(
-                    "the temporary output '{}' vanished",
-                    plan.temp
-                )))
-            };
+        match sink.cfg.when_exists {
+            SinkExists::Rollback | SinkExists::Replace => Err(Error::Exists(output.to_string())),
+            SinkExists::Counter | SinkExists::Timestamp => {
+                // Another stream may take the free name first: look for the next one then.
+                for _ in 0..SET_ASIDE_ATTEMPTS {
+                    let aside = if sink.cfg.when_exists == SinkExists::Counter {
+                        moves::free_counter(storage, output).await?
+                    } else {
+                        moves::free_timestamp(storage, output).await?
+                    };
+                    match storage.rename(output, &aside, false).await {
+                        Err(Error::Exists(_)) => continue,
+                        // Someone else moved it away already: the name is free.
+                        Err(Error::Missing(_)) => return Ok(()),
+                        other => return other,
+                    }
+                }
+                Err(Error::Exists(output.to_string()))
+            }
+            SinkExists::Archive => {
+                let dir = match &sink.archive_dir {
+                    Some(t) => normalize(&t.render(Some(fv)).map_err(Error::Config)?)
+                        .map_err(Error::Config)?,
+                    None => {
+                        return Err(Error::Config(
+                            "when_exists = archive needs archive_directory".into(),
+                        ))
+                    }
+                };
+                match moves::archive(storage, output, &dir, sink.cfg.archive_exists).await {
+                    Err(Error::Missing(_)) => Ok(()),
+                    other => other.map(|_| ()),
+                }
+            }
         }
-        if storage.exists(&plan.output).await? {
+    }
+
+    /// Moves the temporary output into place under the sink's policy. Idempotent: a missing
+    /// temporary file with the output present means a previous run already did it. A direct
+    /// write is already in place.
+    async fn commit(&self, plan: &Plan, fv: &FileValues) -> Result<()> {
+        if plan.direct() {
+            return Ok(());
+        }
+        let sink = &self.wf.sink;
+        let storage = sink.storage.as_ref();
+        // Try the move first: it refuses a taken name itself, so the usual case costs one
+        // request and a race with another stream is never lost.
+        for _ in 0..=SET_ASIDE_ATTEMPTS {
+            match storage.rename(&plan.temp, &plan.output, false).await {
+                Ok(()) => return Ok(()),
+                Err(Error::Missing(_)) => {
+                    return if storage.exists(&plan.output).await? {
+                        Ok(())
+                    } else {
+                        Err(Error::Config(format!(
+                            "the temporary output '{}' vanished",
+                            plan.temp
+                        )))
+                    };
+                }
+                Err(Error::Exists(_)) => {}
+                Err(e) => return Err(e),
+            }
             match sink.cfg.when_exists {
                 SinkExists::Rollback => {
                     storage.delete(&plan.temp).await?;
                     return Err(Error::Exists(plan.output.clone()));
                 }
                 SinkExists::Replace => return storage.rename(&plan.temp, &plan.output, true).await,
-                SinkExists::Counter => {
-                    let aside = moves::free_counter(storage, &plan.output).await?;
-                    storage.rename(&plan.output, &aside, false).await?;
-                }
-                SinkExists::Timestamp => {
-                    let aside = moves::free_timestamp(storage, &plan.output).await?;
-                    storage.rename(&plan.output, &aside, false).await?;
-                }
-                SinkExists::Archive => {
-                    let dir = match &sink.archive_dir {
-                        Some(t) => normalize(&t.render(Some(fv)).map_err(Error::Config)?)
-                            .map_err(Error::Config)?,
-                        None => {
-                            return Err(Error::Config(
-                                "when_exists = archive needs archive_directory".into(),
-                            ))
-                        }
-                    };
-                    moves::archive(storage, &plan.output, &dir, sink.cfg.archive_exists).await?;
-                }
+                _ => self.set_aside(&plan.output, fv).await?,
             }
         }
-        storage.rename(&plan.temp, &plan.output, false).await
+        Err(Error::Exists(plan.output.clone()))
     }
 
     async fn commit_and_finish(
@@ -165,7 +246,9 @@ impl Runner {
                 self.finish(folder, input, fv, key, Ok(())).await
             }
             Err(e) => {
-                let _ = sink.storage.delete(&plan.temp).await;
+                if !plan.direct() {
+                    let _ = sink.storage.delete(&plan.temp).await;
+                }
                 let msg = match e {
                     Error::Exists(p) => {
                         format!("output '{p}' already exists (when_exists = rollback)")
@@ -231,20 +314,6 @@ impl Runner {
         let f = &source.folders[folder];
         let success = outcome.is_ok();
         let err = outcome.err();
-        match storage.exists(input).await {
-            Ok(false) => return (success, err, true),
-            Ok(true) => {}
-            Err(e) => {
-                return (
-                    false,
-                    Some(format!(
-                        "{}checking the input: {e}",
-                        err.map(|m| m + "; ").unwrap_or_default()
-                    )),
-                    false,
-                )
-            }
-        }
         let (target, after, which) = if success {
             (&f.done, f.setup.on_success, "done")
         } else {
@@ -260,6 +329,7 @@ impl Runner {
         };
         match (after, target) {
             (InputAfter::Keep, _) => (success, err, false),
+            // No look before: a move or delete of an input that is gone says so itself.
             (InputAfter::Delete, _) | (InputAfter::Move, None) => {
                 match moves::with_retries(retries, delay, || storage.delete(input)).await {
                     Ok(()) => (success, err, true),
@@ -289,6 +359,7 @@ impl Runner {
                     Ok(MoveOutcome::Moved(_)) => (success, err, true),
                     Ok(MoveOutcome::FailedKept(p)) => (false, join_err(format!("'{p}' already exists in the {which} directory; the input was left in place")), false),
                     Ok(MoveOutcome::FailedDeleted(p)) => (false, join_err(format!("'{p}' already exists in the {which} directory; the input was deleted")), true),
+                    Err(Error::Missing(_)) => (success, err, true),
                     Err(e) => (false, join_err(format!("moving the input to the {which} directory: {e}")), false),
                 }
             }
@@ -355,7 +426,11 @@ impl Runner {
             }
         }
         if let Ok(plan) = self.plan(&fv, &rec.key, rec.generation) {
-            self.wf.sink.storage.delete(&plan.temp).await?;
+            // A direct write is not deleted: the name may hold another file's output (the
+            // repeated write recognises its own content).
+            if !plan.direct() {
+                self.wf.sink.storage.delete(&plan.temp).await?;
+            }
         }
         match entry {
             Some(entry) => {

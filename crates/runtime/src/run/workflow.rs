@@ -90,10 +90,19 @@ pub(super) enum StreamEnd {
     Abandoned,
 }
 
+/// Where a stream writes: its final name, and the temporary name it is written under first
+/// (the same name when the sink writes directly, see [`Runner::direct_writes`]).
 #[derive(Debug, Clone)]
 pub(super) struct Plan {
     pub(super) output: String,
     pub(super) temp: String,
+}
+
+impl Plan {
+    /// The output is written under its final name (no temporary name, nothing to move).
+    pub(super) fn direct(&self) -> bool {
+        self.temp == self.output
+    }
 }
 
 /// Runs one workflow.
@@ -446,6 +455,12 @@ impl Runner {
             &sink.suffix.render(Some(fv))?,
         );
         let output = join(&dir, &join(parent(&name), &base));
+        if self.direct_writes() {
+            return Ok(Plan {
+                temp: output.clone(),
+                output,
+            });
+        }
         let temp_dir = match &sink.temp_dir {
             Some(t) => normalize(&t.render(Some(fv))?)?,
             None => parent(&output).to_string(),
@@ -462,6 +477,17 @@ impl Runner {
             ),
         );
         Ok(Plan { output, temp })
+    }
+
+    /// Whether the sink writes outputs under their final names: its storage commits writes
+    /// atomically (a Graph drive), `direct_writes` is on, no temporary directory is set and
+    /// there is no command (whose exit status is only known once its output is written).
+    pub(super) fn direct_writes(&self) -> bool {
+        let sink = &self.wf.sink;
+        sink.storage.atomic_writes()
+            && sink.cfg.direct_writes
+            && sink.temp_dir.is_none()
+            && self.wf.command.is_none()
     }
 
     /// Finishes the files this node left in flight (after a crash or a stop).

@@ -12,12 +12,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::StreamExt;
+use graphlink_graph::quickxorhash::{same_hash, QuickXorHash};
 use graphlink_graph::{
     ConflictBehavior, DeltaCursor, DeltaEvent, DeltaStart, DriveClient, DriveItem, ItemRef,
     NoProgress, UploadOptions,
 };
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::sync::oneshot;
 
 use super::graph_mirror::{entry, Mirror};
@@ -32,6 +33,9 @@ pub struct GraphStorage {
     label: String,
     /// Change tracking by listed/polled folder (normalised path).
     dirs: Mutex<HashMap<String, DirState>>,
+    /// Folder ids by normalised path, learnt from folder creations and lookups, so uploads
+    /// and moves into a known folder address it by id instead of asking for it again.
+    folders: Mutex<HashMap<String, String>>,
 }
 
 /// What the storage knows of a folder it polled or listed.
@@ -68,6 +72,7 @@ impl GraphStorage {
             drive,
             label: label.into(),
             dirs: Mutex::new(HashMap::new()),
+            folders: Mutex::new(HashMap::new()),
         }
     }
 
@@ -302,6 +307,136 @@ impl GraphStorage {
     }
 }
 
+impl GraphStorage {
+    /// A reader of `meta`'s content, downloaded by a background task.
+    fn stream_item(&self, meta: DriveItem) -> ReadStream {
+        let (mut writer, reader) = tokio::io::duplex(256 * 1024);
+        let (tx, rx) = oneshot::channel();
+        let drive = self.drive.clone();
+        tokio::spawn(async move {
+            let r = drive.download_item(&meta, &mut writer, &NoProgress).await;
+            let r = match r {
+                Ok(()) => writer.shutdown().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            drop(writer);
+            let _ = tx.send(r);
+        });
+        Box::new(DownloadReader {
+            inner: reader,
+            result: rx,
+            finished: false,
+        })
+    }
+
+    /// The folder `norm` by id when known, else by path.
+    fn folder_ref(&self, norm: &str) -> ItemRef {
+        match self.folders.lock().get(norm) {
+            Some(id) => ItemRef::id(id.clone()),
+            None => ItemRef::path(format!("/{norm}")),
+        }
+    }
+
+    /// Whether the id of folder `norm` is cached.
+    fn folder_known(&self, norm: &str) -> bool {
+        self.folders.lock().contains_key(norm)
+    }
+
+    /// The id of folder `norm`, asked for (and remembered) when not known.
+    async fn folder_id(&self, norm: &str) -> graphlink_graph::Result<String> {
+        if let Some(id) = self.folders.lock().get(norm) {
+            return Ok(id.clone());
+        }
+        let id = self
+            .drive
+            .item_id(&ItemRef::path(format!("/{norm}")))
+            .await?;
+        self.folders.lock().insert(norm.to_string(), id.clone());
+        Ok(id)
+    }
+
+    /// Forgets the cached ids of `norm` and everything below it (it was deleted, or a request
+    /// by id said it is gone).
+    fn forget_folders(&self, norm: &str) {
+        let below = format!("{norm}/");
+        self.folders
+            .lock()
+            .retain(|k, _| !(k == norm || norm.is_empty() || k.starts_with(&below)));
+    }
+
+    /// Spools `data` to a local temporary file (so an upload can resume any fragment, whatever
+    /// the source) and hashes it; returns the file, its size and its quickXorHash.
+    async fn spool(
+        &self,
+        path: &str,
+        data: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<(tempfile::NamedTempFile, u64, String)> {
+        let spool = tempfile::NamedTempFile::new().map_err(|e| self.err("spooling", path, e))?;
+        let mut file = tokio::fs::File::create(spool.path())
+            .await
+            .map_err(|e| self.err("spooling", path, e))?;
+        let mut hasher = QuickXorHash::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n = 0u64;
+        loop {
+            let got = data
+                .read(&mut buf)
+                .await
+                .map_err(|e| self.err("reading the stream for", path, e))?;
+            if got == 0 {
+                break;
+            }
+            hasher.update(&buf[..got]);
+            file.write_all(&buf[..got])
+                .await
+                .map_err(|e| self.err("spooling", path, e))?;
+            n += got as u64;
+        }
+        file.flush()
+            .await
+            .map_err(|e| self.err("spooling", path, e))?;
+        Ok((spool, n, hasher.finish_base64()))
+    }
+
+    /// Uploads a spooled file as `norm` with `conflict`, into its parent by id when known. A
+    /// parent that vanished since it was cached is forgotten and the upload addressed by path.
+    async fn upload(
+        &self,
+        norm: &str,
+        spool: &std::path::Path,
+        conflict: ConflictBehavior,
+    ) -> graphlink_graph::Result<DriveItem> {
+        let dir = parent(norm);
+        let options = UploadOptions { conflict };
+        let cached = self.folder_known(dir);
+        let first = self
+            .drive
+            .upload_file(
+                &self.folder_ref(dir),
+                file_name(norm),
+                spool,
+                &options,
+                &NoProgress,
+            )
+            .await;
+        match first {
+            Err(e) if cached && e.is_not_found() => {
+                self.forget_folders(dir);
+                self.drive
+                    .upload_file(
+                        &self.folder_ref(dir),
+                        file_name(norm),
+                        spool,
+                        &options,
+                        &NoProgress,
+                    )
+                    .await
+            }
+            other => other,
+        }
+    }
+}
+
 /// A download stream fed by a background task; a failed download surfaces as a read error
 /// (never as a silently truncated file).
 struct DownloadReader {
@@ -374,95 +509,136 @@ impl Storage for GraphStorage {
             .get(&item)
             .await
             .map_err(|e| self.err("opening", path, e))?;
-        let (mut writer, reader) = tokio::io::duplex(256 * 1024);
-        let (tx, rx) = oneshot::channel();
-        let drive = self.drive.clone();
-        tokio::spawn(async move {
-            let r = drive.download_item(&meta, &mut writer, &NoProgress).await;
-            let r = match r {
-                Ok(()) => writer.shutdown().await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            drop(writer);
-            let _ = tx.send(r);
-        });
-        Ok(Box::new(DownloadReader {
-            inner: reader,
-            result: rx,
-            finished: false,
+        Ok(self.stream_item(meta))
+    }
+
+    async fn open(&self, entry: &Entry) -> Result<ReadStream> {
+        let Some(id) = &entry.id else {
+            return self.read(&entry.path).await;
+        };
+        // What the listing said is all a download needs: `/content` by id (its redirect to the
+        // download URL is not a Graph request), checked against the listed size and hash.
+        let meta: DriveItem = serde_json::from_value(serde_json::json!({
+            "id": id,
+            "name": entry.name(),
+            "size": entry.size,
+            "file": { "hashes": { "quickXorHash": entry.quick_xor_hash } },
         }))
+        .map_err(|e| self.err("opening", &entry.path, e))?;
+        Ok(self.stream_item(meta))
+    }
+
+    fn atomic_writes(&self) -> bool {
+        true
     }
 
     async fn write(&self, path: &str, data: &mut (dyn AsyncRead + Send + Unpin)) -> Result<u64> {
         let norm = normalize(path).map_err(|m| self.err("writing", path, m))?;
-        // Spool to a local file: the upload can then resume any fragment, whatever the source.
-        let spool = tempfile::NamedTempFile::new().map_err(|e| self.err("spooling", path, e))?;
-        let mut file = tokio::fs::File::create(spool.path())
-            .await
-            .map_err(|e| self.err("spooling", path, e))?;
-        let n = tokio::io::copy(data, &mut file)
-            .await
-            .map_err(|e| self.err("reading the stream for", path, e))?;
-        file.flush()
-            .await
-            .map_err(|e| self.err("spooling", path, e))?;
-        drop(file);
-        let parent_ref = self.item(parent(&norm))?;
-        let options = UploadOptions {
-            conflict: ConflictBehavior::Replace,
-        };
-        self.drive
-            .upload_file(
-                &parent_ref,
-                file_name(&norm),
-                spool.path(),
-                &options,
-                &NoProgress,
-            )
+        let (spool, n, _) = self.spool(path, data).await?;
+        self.upload(&norm, spool.path(), ConflictBehavior::Replace)
             .await
             .map_err(|e| self.err("uploading", path, e))?;
         self.touched(&norm, true);
         Ok(n)
     }
 
-    async fn rename(&self, from: &str, to: &str, replace: bool) -> Result<()> {
-        let to_norm = normalize(to).map_err(|m| self.err("moving", to, m))?;
-        if self
-            .drive
-            .try_get(&self.item(&to_norm)?)
-            .await
-            .map_err(|e| self.err("moving", to, e))?
-            .is_some()
-        {
-            if !replace {
-                return Err(Error::Exists(to.to_string()));
-            }
-            self.delete(&to_norm).await?;
-        }
-        let src = self.item(from)?;
-        let from_norm = normalize(from).unwrap_or_default();
-        let same_parent = parent(&from_norm) == parent(&to_norm);
-        let new_parent = if same_parent {
-            None
-        } else {
-            Some(self.item(parent(&to_norm))?)
-        };
+    async fn write_new(
+        &self,
+        path: &str,
+        data: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64> {
+        let norm = normalize(path).map_err(|m| self.err("writing", path, m))?;
+        let (spool, n, hash) = self.spool(path, data).await?;
         match self
-            .drive
-            .move_item(&src, new_parent.as_ref(), Some(file_name(&to_norm)), None)
+            .upload(&norm, spool.path(), ConflictBehavior::Fail)
             .await
         {
             Ok(_) => {
-                self.touched(&from_norm, true);
-                self.touched(&to_norm, true);
-                Ok(())
+                self.touched(&norm, true);
+                Ok(n)
             }
-            Err(e) if e.status() == Some(409) => Err(Error::Exists(to.to_string())),
-            Err(e) => Err(self.err("moving", from, format!("to '{to}': {e}"))),
+            Err(e) if e.is_conflict() => {
+                // The name is taken. By this very content (an upload whose answer was lost, or a
+                // run that stopped before recording it), the write is done; else it exists.
+                let existing = self
+                    .drive
+                    .try_get(&self.item(&norm)?)
+                    .await
+                    .map_err(|e| self.err("uploading", path, e))?;
+                let same = existing.as_ref().is_some_and(|i| {
+                    i.size == Some(n)
+                        && i.file
+                            .as_ref()
+                            .and_then(|f| f.hashes.as_ref())
+                            .and_then(|h| h.quick_xor_hash.as_deref())
+                            .is_some_and(|h| same_hash(h, &hash))
+                });
+                if same {
+                    Ok(n)
+                } else {
+                    Err(Error::Exists(path.to_string()))
+                }
+            }
+            Err(e) => Err(self.err("uploading", path, e)),
+        }
+    }
+
+    async fn rename(&self, from: &str, to: &str, replace: bool) -> Result<()> {
+        let to_norm = normalize(to).map_err(|m| self.err("moving", to, m))?;
+        let from_norm = normalize(from).map_err(|m| self.err("moving", from, m))?;
+        if replace
+            && self
+                .drive
+                .try_get(&self.item(&to_norm)?)
+                .await
+                .map_err(|e| self.err("moving", to, e))?
+                .is_some()
+        {
+            self.delete(&to_norm).await?;
+        }
+        // No look before the move: Graph refuses a taken name itself (409), so a move costs one
+        // request when the target folder's id is known.
+        let src = self.item(&from_norm)?;
+        let same_parent = parent(&from_norm) == parent(&to_norm);
+        let dest_dir = parent(&to_norm);
+        let mut retried = false;
+        loop {
+            let new_parent = if same_parent {
+                None
+            } else {
+                match self.folder_id(dest_dir).await {
+                    Ok(id) => Some(ItemRef::id(id)),
+                    Err(e) => return Err(self.err("moving", from, format!("to '{to}': {e}"))),
+                }
+            };
+            match self
+                .drive
+                .move_item(&src, new_parent.as_ref(), Some(file_name(&to_norm)), None)
+                .await
+            {
+                Ok(_) => {
+                    self.touched(&from_norm, true);
+                    self.touched(&to_norm, true);
+                    return Ok(());
+                }
+                Err(e) if e.is_conflict() => return Err(Error::Exists(to.to_string())),
+                Err(e) if e.is_not_found() && new_parent.is_some() && !retried => {
+                    // Either the file or the cached target folder is gone: ask again by path.
+                    self.forget_folders(dest_dir);
+                    retried = true;
+                }
+                Err(e) if e.is_not_found() => {
+                    self.touched(&from_norm, true);
+                    return Err(Error::Missing(from.to_string()));
+                }
+                Err(e) => return Err(self.err("moving", from, format!("to '{to}': {e}"))),
+            }
         }
     }
 
     async fn delete(&self, path: &str) -> Result<()> {
+        let norm = Self::key(path);
+        self.forget_folders(&norm);
         match self.drive.delete(&self.item(path)?, None).await {
             Ok(()) => {
                 self.touched(path, true);
@@ -478,13 +654,15 @@ impl Storage for GraphStorage {
 
     async fn mkdirs(&self, dir: &str) -> Result<()> {
         let norm = normalize(dir).map_err(|m| self.err("creating", dir, m))?;
-        if norm.is_empty() {
+        if norm.is_empty() || self.folder_known(&norm) {
             return Ok(());
         }
-        self.drive
+        let folder = self
+            .drive
             .create_folder_all(&format!("/{norm}"))
             .await
             .map_err(|e| self.err("creating", dir, e))?;
+        self.folders.lock().insert(norm.clone(), folder.id);
         self.touched(&norm, false);
         Ok(())
     }

@@ -28,16 +28,17 @@ struct FileData {
     size: u64,
     modified: SystemTime,
     hash: Option<String>,
+    quick_xor: Option<String>,
 }
 
 impl FileData {
     fn of(item: &DriveItem) -> Self {
-        let hash = item
+        let quick_xor = item
             .file
             .as_ref()
             .and_then(|f| f.hashes.as_ref())
-            .and_then(|h| h.quick_xor_hash.clone())
-            .or_else(|| item.c_tag.clone());
+            .and_then(|h| h.quick_xor_hash.clone());
+        let hash = quick_xor.clone().or_else(|| item.c_tag.clone());
         Self {
             size: item.size.unwrap_or(0),
             modified: item
@@ -45,6 +46,7 @@ impl FileData {
                 .map(SystemTime::from)
                 .unwrap_or(SystemTime::UNIX_EPOCH),
             hash,
+            quick_xor,
         }
     }
 
@@ -55,6 +57,7 @@ impl FileData {
             modified: self.modified,
             id: Some(id.to_string()),
             hash: self.hash.clone(),
+            quick_xor_hash: self.quick_xor.clone(),
         }
     }
 }

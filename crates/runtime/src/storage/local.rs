@@ -51,6 +51,7 @@ fn entry(path: String, meta: &std::fs::Metadata) -> Entry {
         modified: meta.modified().unwrap_or(std::time::UNIX_EPOCH),
         id: None,
         hash: None,
+        quick_xor_hash: None,
     }
 }
 
@@ -138,12 +139,34 @@ impl Storage for LocalStorage {
     async fn rename(&self, from: &str, to: &str, replace: bool) -> Result<()> {
         let src = self.full(from)?;
         let dst = self.full(to)?;
-        if !replace && tokio::fs::symlink_metadata(&dst).await.is_ok() {
-            return Err(Error::Exists(to.to_string()));
+        if tokio::fs::symlink_metadata(&src).await.is_err() {
+            return Err(Error::Missing(from.to_string()));
         }
-        tokio::fs::rename(&src, &dst)
-            .await
-            .map_err(|e| self.err("moving", from, format!("to '{to}': {e}")))?;
+        if replace {
+            tokio::fs::rename(&src, &dst)
+                .await
+                .map_err(|e| self.err("moving", from, format!("to '{to}': {e}")))?;
+        } else {
+            // A hard link fails atomically when the name is taken, so two files moved to one
+            // name at once never overwrite each other; then the old name goes.
+            match tokio::fs::hard_link(&src, &dst).await {
+                Ok(()) => tokio::fs::remove_file(&src)
+                    .await
+                    .map_err(|e| self.err("moving", from, format!("to '{to}': {e}")))?,
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    return Err(Error::Exists(to.to_string()))
+                }
+                Err(_) => {
+                    // No hard links here (another file system kind): look, then rename.
+                    if tokio::fs::symlink_metadata(&dst).await.is_ok() {
+                        return Err(Error::Exists(to.to_string()));
+                    }
+                    tokio::fs::rename(&src, &dst)
+                        .await
+                        .map_err(|e| self.err("moving", from, format!("to '{to}': {e}")))?;
+                }
+            }
+        }
         if let Some(parent) = dst.parent() {
             if let Ok(d) = std::fs::File::open(parent) {
                 let _ = d.sync_all();

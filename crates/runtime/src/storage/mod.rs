@@ -31,6 +31,9 @@ pub struct Entry {
     pub id: Option<String>,
     /// Content hash or etag (Graph: quickXorHash, else cTag), if any.
     pub hash: Option<String>,
+    /// The quickXorHash of the content (Graph), if the listing gave one: a download by
+    /// [`Storage::open`] is checked against it.
+    pub quick_xor_hash: Option<String>,
 }
 
 impl Entry {
@@ -75,12 +78,38 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// Opens a file for reading.
     async fn read(&self, path: &str) -> Result<ReadStream>;
 
+    /// Opens a listed file for reading; storages that can use what the listing said (an item
+    /// id, the size and hash) save looking the file up again.
+    async fn open(&self, entry: &Entry) -> Result<ReadStream> {
+        self.read(&entry.path).await
+    }
+
+    /// Whether a written file appears under its name only once its write completed (Graph
+    /// drives: an upload commits atomically), so a sink may write the final name directly.
+    fn atomic_writes(&self) -> bool {
+        false
+    }
+
+    /// Writes `data` as the new file `path`: [`crate::Error::Exists`] when `path` exists with
+    /// other content; an existing file with exactly this content counts as written (a write
+    /// repeated after a crash). Returns the bytes written.
+    async fn write_new(
+        &self,
+        path: &str,
+        data: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64> {
+        if self.exists(path).await? {
+            return Err(crate::Error::Exists(path.to_string()));
+        }
+        self.write(path, data).await
+    }
+
     /// Writes `data` as the file `path` (created or overwritten; the parent must exist).
     /// Returns the bytes written. The content is durable when this returns.
     async fn write(&self, path: &str, data: &mut (dyn AsyncRead + Send + Unpin)) -> Result<u64>;
 
     /// Renames/moves a file. With `replace` false, fails with [`crate::Error::Exists`] when
-    /// `to` exists.
+    /// `to` exists; a missing `from` is [`crate::Error::Missing`].
     async fn rename(&self, from: &str, to: &str, replace: bool) -> Result<()>;
 
     /// Deletes a file (a missing file is not an error).
