@@ -111,6 +111,8 @@ pub struct Counters {
     pub during_pause: u64,
     /// Requests by method.
     pub by_method: BTreeMap<String, u64>,
+    /// The most requests served at the same time (from arrival to the response's head).
+    pub max_in_flight: u64,
 }
 
 const LOG_LIMIT: usize = 500_000;
@@ -122,6 +124,17 @@ pub struct FaultRegistry {
     counters: Mutex<Counters>,
     log: Mutex<Vec<(String, String)>>,
     pause_until: Mutex<Option<Instant>>,
+    in_flight: Mutex<u64>,
+}
+
+/// A request being served: counted in the registry's requests in flight while it lives.
+struct InFlight<'a>(&'a FaultRegistry);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut n = self.0.in_flight.lock();
+        *n = n.saturating_sub(1);
+    }
 }
 
 impl std::fmt::Debug for FaultRegistry {
@@ -192,9 +205,15 @@ impl FaultRegistry {
         }
     }
 
-    fn record(&self, method: &str, path: &str) {
+    fn record(&self, method: &str, path: &str) -> InFlight<'_> {
         let paused = self.pause_until.lock().is_some_and(|u| Instant::now() < u);
+        let now_in_flight = {
+            let mut n = self.in_flight.lock();
+            *n += 1;
+            *n
+        };
         let mut c = self.counters.lock();
+        c.max_in_flight = c.max_in_flight.max(now_in_flight);
         c.total += 1;
         if paused {
             c.during_pause += 1;
@@ -205,6 +224,7 @@ impl FaultRegistry {
         if log.len() < LOG_LIMIT {
             log.push((method.to_string(), path.to_string()));
         }
+        InFlight(self)
     }
 
     fn pick(&self, method: &str, target: &str) -> Option<Fault> {
@@ -258,7 +278,7 @@ pub async fn inject<S: AsRef<FaultRegistry>>(
     };
     let method = req.method().to_string();
     let faults = state.as_ref();
-    faults.record(&method, &target);
+    let _in_flight = faults.record(&method, &target);
     let Some(fault) = faults.pick(&method, &target) else {
         return next.run(req).await;
     };

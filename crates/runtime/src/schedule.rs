@@ -222,6 +222,14 @@ impl Throttle {
             self.started.push_back(now);
         }
     }
+
+    /// Takes back a [`Throttle::record`] of `now` (the slot was reserved for a stream that
+    /// did not start).
+    pub fn unrecord(&mut self, now: SystemTime) {
+        if let Some(i) = self.started.iter().rposition(|t| *t == now) {
+            self.started.remove(i);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,9 @@ pub fn validate_with(project: &Project, options: &ValidateOptions<'_>) -> Vec<Pr
     for s in &project.sinks {
         s.check(&mut v.c);
     }
+    for w in &project.workflows {
+        w.check(&mut v.c);
+    }
     for s in &project.services {
         s.check(&mut v.c);
         v.service(s);

@@ -8,7 +8,7 @@ use graphlink_identity::{check_client_id, Tenant};
 use super::check::{literal, Checks};
 use super::reader::{AssetReader, Tbl};
 use super::settings::{
-    duration, flag, keyword, keywords, list, settings, text, with, SettingExt, Settings,
+    count, duration, flag, keyword, keywords, list, settings, text, with, SettingExt, Settings,
 };
 use super::AssetMeta;
 use crate::macros::Scope;
@@ -79,8 +79,13 @@ settings! {
         pub allow_insecure_http: bool = flag(false),
         /// Per-request timeout.
         pub timeout: Option<Duration> = duration(),
+        /// Files in flight through this connection, all workflows together (at least 1).
+        pub files_in_flight: u32 = count().or(DEFAULT_CONNECTION_FILES_IN_FLIGHT),
     }
 }
+
+/// Files in flight per connection unless its `files_in_flight` says otherwise.
+pub const DEFAULT_CONNECTION_FILES_IN_FLIGHT: u32 = 32;
 
 settings! {
     /// The keys of a credential, as written.
@@ -140,6 +145,13 @@ impl Connection {
     /// The checks of one connection.
     pub(crate) fn check(&self, c: &mut Checks<'_>) {
         let m = &self.meta;
+        if self.files_in_flight == 0 {
+            c.at(
+                m,
+                Some("files_in_flight"),
+                "files_in_flight must be at least 1",
+            );
+        }
         match (&self.cloud, &self.authority) {
             (_, Some(_)) if self.tenant.is_some() => c.at(
                 m,

@@ -28,7 +28,9 @@ use std::fmt;
 use crate::problem::Location;
 
 pub(crate) use check::Checks;
-pub use connection::{CloudSetting, Connection, CredentialSetting};
+pub use connection::{
+    CloudSetting, Connection, CredentialSetting, DEFAULT_CONNECTION_FILES_IN_FLIGHT,
+};
 pub use environment::Environment;
 pub use secret::SecretAsset;
 pub use service::{ChannelEntry, ChatEntry, Service, ServiceKind};
@@ -38,7 +40,9 @@ pub use source::{
     Reprocessing, Source,
 };
 pub use storage::StorageSetting;
-pub use workflow::{CommandSetting, Notification, Workflow};
+pub use workflow::{
+    CommandSetting, Notification, Workflow, DEFAULT_FILES_IN_FLIGHT, DEFAULT_MIB_IN_FLIGHT,
+};
 
 pub use crate::schedule::BackoffSetting;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::reader::{AssetReader, Tbl};
-use super::settings::{settings, table, text, with, SettingExt};
+use super::settings::{count, settings, table, text, with, SettingExt};
 use super::AssetMeta;
 use crate::macros::Scope;
 
@@ -48,6 +48,29 @@ settings! {
         pub on_success: Option<Notification> = table(),
         /// Notification on failure.
         pub on_failure: Option<Notification> = table(),
+        /// Files taken through the workflow at once (at least 1).
+        pub files_in_flight: u32 = count().or(DEFAULT_FILES_IN_FLIGHT),
+        /// The sizes of the files in flight together, in MiB (a larger file still goes, alone).
+        pub mib_in_flight: u32 = count().or(DEFAULT_MIB_IN_FLIGHT),
+    }
+}
+
+/// Files in flight per workflow unless `files_in_flight` says otherwise.
+pub const DEFAULT_FILES_IN_FLIGHT: u32 = 8;
+/// MiB in flight per workflow unless `mib_in_flight` says otherwise.
+pub const DEFAULT_MIB_IN_FLIGHT: u32 = 256;
+
+impl Workflow {
+    /// The checks of one workflow's own settings.
+    pub(crate) fn check(&self, c: &mut super::check::Checks<'_>) {
+        for (key, v) in [
+            ("files_in_flight", self.files_in_flight),
+            ("mib_in_flight", self.mib_in_flight),
+        ] {
+            if v == 0 {
+                c.at(&self.meta, Some(key), format!("{key} must be at least 1"));
+            }
+        }
     }
 }
 

@@ -93,6 +93,13 @@ pub(crate) struct WorkflowRt {
     pub command: Option<(Vec<Template>, Option<Duration>)>,
     pub on_success: Option<NotifyRt>,
     pub on_failure: Option<NotifyRt>,
+    /// Files taken through at once.
+    pub files_in_flight: usize,
+    /// MiB of files in flight together.
+    pub mib_in_flight: u32,
+    /// The caps of files in flight of the connections the workflow uses (sorted by connection
+    /// name, so two workflows never wait for each other's slots in opposite orders).
+    pub connection_slots: Vec<Arc<tokio::sync::Semaphore>>,
 }
 
 fn target(

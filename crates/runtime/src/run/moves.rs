@@ -71,7 +71,10 @@ pub(crate) async fn move_with_policy(
         }
         ExistsPolicy::RenameExistingCounter | ExistsPolicy::RenameExistingTimestamp => {
             // Other streams may take the free name, or the freed one, first: try again.
-            for _ in 0..RACE_ATTEMPTS {
+            for attempt in 0..RACE_ATTEMPTS {
+                if attempt > 0 {
+                    super::stream::contention_pause(attempt).await;
+                }
                 let aside =
                     free_name(storage, to, policy == ExistsPolicy::RenameExistingCounter).await?;
                 match storage.rename(to, &aside, false).await {
@@ -88,7 +91,10 @@ pub(crate) async fn move_with_policy(
             Err(Error::Exists(to.to_string()))
         }
         ExistsPolicy::MoveWithCounter | ExistsPolicy::MoveWithTimestamp => {
-            for _ in 0..RACE_ATTEMPTS {
+            for attempt in 0..RACE_ATTEMPTS {
+                if attempt > 0 {
+                    super::stream::contention_pause(attempt).await;
+                }
                 let dest = free_name(storage, to, policy == ExistsPolicy::MoveWithCounter).await?;
                 match storage.rename(from, &dest, false).await {
                     Ok(()) => return Ok(MoveOutcome::Moved(dest)),
@@ -103,7 +109,7 @@ pub(crate) async fn move_with_policy(
 
 /// How often a move under a renaming policy looks for a free name again after another stream
 /// took the one it found.
-const RACE_ATTEMPTS: usize = 5;
+const RACE_ATTEMPTS: usize = 16;
 
 /// A free counter (`counter`) or timestamp name next to `path`.
 async fn free_name(storage: &dyn Storage, path: &str, counter: bool) -> Result<String> {

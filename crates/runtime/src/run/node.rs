@@ -187,6 +187,7 @@ impl Node {
         );
         let mut runners = Vec::new();
         let mut statuses = Vec::new();
+        let mut slots: BTreeMap<String, Arc<tokio::sync::Semaphore>> = BTreeMap::new();
         for w in runnable {
             let source = project
                 .source(&w.source)
@@ -223,8 +224,32 @@ impl Node {
                 }
                 None => None,
             };
+            let mut connections: Vec<&str> =
+                [source.storage.connection(), sink.storage.connection()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+            connections.sort_unstable();
+            connections.dedup();
+            let connection_slots = connections
+                .into_iter()
+                .map(|name| {
+                    let cap = project
+                        .connection(name)
+                        .map_or(crate::model::DEFAULT_CONNECTION_FILES_IN_FLIGHT, |c| {
+                            c.files_in_flight.max(1)
+                        });
+                    slots
+                        .entry(name.to_string())
+                        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(cap as usize)))
+                        .clone()
+                })
+                .collect();
             let wf = WorkflowRt {
                 name: id.name.clone(),
+                files_in_flight: w.files_in_flight.max(1) as usize,
+                mib_in_flight: w.mib_in_flight.max(1),
+                connection_slots,
                 source: config::source_rt(&values, source, src_storage)?,
                 sink: config::sink_rt(&values, sink, sink_storage)?,
                 command,

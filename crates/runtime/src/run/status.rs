@@ -39,6 +39,8 @@ pub struct WorkflowStatus {
     pub files_failed: u64,
     /// Files waiting for clearance at the last poll.
     pub files_waiting: u64,
+    /// Files being taken through the workflow right now.
+    pub files_in_flight: u64,
     /// Last poll.
     #[serde(with = "opt_time")]
     pub last_poll: Option<SystemTime>,
@@ -57,6 +59,7 @@ impl WorkflowStatus {
             files_done: 0,
             files_failed: 0,
             files_waiting: 0,
+            files_in_flight: 0,
             last_poll: None,
             next_poll: None,
             last_error: None,

@@ -17,7 +17,13 @@ use crate::{Error, Result};
 
 /// How often an existing output is set aside before a stream gives up (other streams may
 /// take the freed or the free name meanwhile).
-const SET_ASIDE_ATTEMPTS: usize = 5;
+const SET_ASIDE_ATTEMPTS: usize = 16;
+
+/// A random pause before attempt `n` at a contended name, so streams racing for it spread out.
+pub(super) async fn contention_pause(n: usize) {
+    let ms = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=20 * n as u64);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
 
 impl Runner {
     pub(super) async fn stream(
@@ -66,15 +72,23 @@ impl Runner {
                 if !direct {
                     let _ = sink.delete(&plan.temp).await;
                 }
-                let msg = match e {
-                    Error::Exists(p) => {
-                        format!("output '{p}' already exists (when_exists = rollback)")
-                    }
-                    other => other.to_string(),
-                };
+                let msg = self.write_error(e);
                 self.finish(cand.folder, &cand.entry.path, fv, &rec.key, Err(msg))
                     .await
             }
+        }
+    }
+
+    /// The message of a failed write or commit.
+    fn write_error(&self, e: Error) -> String {
+        match e {
+            Error::Exists(p) if self.wf.sink.cfg.when_exists == SinkExists::Rollback => {
+                format!("output '{p}' already exists (when_exists = rollback)")
+            }
+            Error::Exists(p) => format!(
+                "output '{p}' was still taken after {SET_ASIDE_ATTEMPTS} attempts to set the existing file aside"
+            ),
+            other => other.to_string(),
         }
     }
 
@@ -97,6 +111,7 @@ impl Runner {
                         return Err(Error::Exists(p));
                     }
                     self.set_aside(&plan.output, fv).await?;
+                    contention_pause(attempts).await;
                 }
                 other => return other,
             }
@@ -155,7 +170,10 @@ impl Runner {
             SinkExists::Rollback | SinkExists::Replace => Err(Error::Exists(output.to_string())),
             SinkExists::Counter | SinkExists::Timestamp => {
                 // Another stream may take the free name first: look for the next one then.
-                for _ in 0..SET_ASIDE_ATTEMPTS {
+                for attempt in 0..SET_ASIDE_ATTEMPTS {
+                    if attempt > 0 {
+                        contention_pause(attempt).await;
+                    }
                     let aside = if sink.cfg.when_exists == SinkExists::Counter {
                         moves::free_counter(storage, output).await?
                     } else {
@@ -199,7 +217,10 @@ impl Runner {
         let storage = sink.storage.as_ref();
         // Try the move first: it refuses a taken name itself, so the usual case costs one
         // request and a race with another stream is never lost.
-        for _ in 0..=SET_ASIDE_ATTEMPTS {
+        for attempt in 0..=SET_ASIDE_ATTEMPTS {
+            if attempt > 0 {
+                contention_pause(attempt).await;
+            }
             match storage.rename(&plan.temp, &plan.output, false).await {
                 Ok(()) => return Ok(()),
                 Err(Error::Missing(_)) => {
@@ -249,12 +270,7 @@ impl Runner {
                 if !plan.direct() {
                     let _ = sink.storage.delete(&plan.temp).await;
                 }
-                let msg = match e {
-                    Error::Exists(p) => {
-                        format!("output '{p}' already exists (when_exists = rollback)")
-                    }
-                    other => other.to_string(),
-                };
+                let msg = self.write_error(e);
                 self.finish(folder, input, fv, key, Err(msg)).await
             }
         }

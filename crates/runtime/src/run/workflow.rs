@@ -5,8 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures::stream::{FuturesUnordered, StreamExt};
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::config::{FolderRt, WorkflowRt};
@@ -83,6 +85,26 @@ pub(super) struct Candidate {
     pub(super) rel: String,
 }
 
+/// What taking one candidate came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// It went through the workflow (`recovered`: resumed from an earlier run's record).
+    Ended { end: StreamEnd, recovered: bool },
+    /// Waiting for clearance.
+    Waiting,
+    /// Another live node holds it.
+    Busy,
+    /// Already processed.
+    Processed,
+}
+
+/// Room held for a file in flight: its bytes and a slot of each connection's cap.
+#[derive(Debug)]
+struct Room {
+    _bytes: Option<OwnedSemaphorePermit>,
+    _connections: Vec<Option<OwnedSemaphorePermit>>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum StreamEnd {
     Done,
@@ -112,8 +134,11 @@ pub(crate) struct Runner {
     pub(super) coord: Arc<dyn Coordinator>,
     pub(super) owner: String,
     pub(super) lease: Duration,
-    backoff: Backoff,
-    throttle: Throttle,
+    backoff: Mutex<Backoff>,
+    throttle: Mutex<Throttle>,
+    /// The bytes in flight (`mib_in_flight`), in KiB permits.
+    bytes: Arc<Semaphore>,
+    bytes_kib: u32,
     seen: HashMap<(usize, String), Observation>,
     started: bool,
     pub(super) folder_hk_next: Vec<Option<SystemTime>>,
@@ -133,13 +158,16 @@ impl Runner {
         let throttle = Throttle::new(wf.source.cfg.max_streams, wf.source.cfg.max_streams_period);
         let status = Arc::new(Mutex::new(WorkflowStatus::new(&wf.name)));
         let folders = wf.source.folders.len();
+        let bytes_kib = wf.mib_in_flight.max(1).saturating_mul(1024);
         Self {
             wf,
             coord,
             owner,
             lease,
-            backoff,
-            throttle,
+            backoff: Mutex::new(backoff),
+            throttle: Mutex::new(throttle),
+            bytes: Arc::new(Semaphore::new(bytes_kib as usize)),
+            bytes_kib,
             seen: HashMap::new(),
             started: false,
             folder_hk_next: vec![None; folders],
@@ -246,71 +274,7 @@ impl Runner {
             None => self.candidates(&mut report).await?,
         };
         self.status.lock().last_poll = Some(SystemTime::now());
-        let clearance = self.wf.source.cfg.wait_for_clearance;
-        for cand in candidates {
-            if shutdown.is_cancelled() {
-                break;
-            }
-            let now = SystemTime::now();
-            if let Some(until) = self.backoff.blocked_until(now) {
-                report.blocked_until = Some(until);
-                self.set_state(WorkflowState::BackingOff(rfc3339(until)));
-                break;
-            }
-            if let Err(until) = self.throttle.check(now) {
-                report.blocked_until = Some(until);
-                self.set_state(WorkflowState::Throttled(rfc3339(until)));
-                break;
-            }
-            let key = self.key(&cand);
-            let request = AcquireRequest {
-                key,
-                fingerprint: cand.entry.fingerprint(),
-                size: cand.entry.size,
-                owner: self.owner.clone(),
-                lease: self.lease,
-                reprocessing: self.wf.source.cfg.reprocessing,
-                clearance,
-            };
-            let end = match self.coord.acquire(&request).await? {
-                Acquire::Acquired(rec) => {
-                    self.throttle.record(now);
-                    self.stream(&cand, &rec, shutdown).await?
-                }
-                Acquire::Resume(rec) => {
-                    self.throttle.record(now);
-                    report.recovered += 1;
-                    self.resume(&rec, shutdown).await?
-                }
-                Acquire::WaitingForClearance => {
-                    report.waiting += 1;
-                    continue;
-                }
-                Acquire::Busy => {
-                    report.busy += 1;
-                    continue;
-                }
-                Acquire::Processed(_) => continue,
-            };
-            let now = SystemTime::now();
-            match end {
-                StreamEnd::Done => {
-                    report.done += 1;
-                    self.backoff.success(now);
-                    self.status.lock().files_done += 1;
-                }
-                StreamEnd::Failed => {
-                    report.failed += 1;
-                    let delay = self.backoff.failure(now);
-                    tracing::info!(workflow = %self.wf.name, delay = %humantime::format_duration(delay), "backing off after a failure");
-                    self.status.lock().files_failed += 1;
-                }
-                StreamEnd::Abandoned => {
-                    report.abandoned += 1;
-                    break;
-                }
-            }
-        }
+        self.take_all(candidates, shutdown, &mut report).await?;
         self.relist = report.unstable > 0
             || report.waiting > 0
             || report.busy > 0
@@ -329,6 +293,164 @@ impl Runner {
             source: self.wf.source.cfg.meta.id.name.clone(),
             folder: self.wf.source.folders[cand.folder].setup.name.clone(),
             path: cand.rel.clone(),
+        }
+    }
+
+    /// Takes the candidates through the workflow, up to `files_in_flight` at once (and as many
+    /// bytes as `mib_in_flight` allows, and as the connections' caps allow). Files start in the
+    /// source's order; with more than one in flight they may finish in another. New files stop
+    /// starting on backoff, throttle, shutdown or an abandoned stream; those in flight finish.
+    async fn take_all(
+        &self,
+        candidates: Vec<Candidate>,
+        shutdown: &CancellationToken,
+        report: &mut PollReport,
+    ) -> Result<()> {
+        let limit = self.wf.files_in_flight.max(1);
+        let mut pending = candidates.into_iter();
+        let mut running = FuturesUnordered::new();
+        let mut stop = false;
+        let mut error = None;
+        loop {
+            while !stop && running.len() < limit {
+                let Some(cand) = pending.next() else { break };
+                if shutdown.is_cancelled() {
+                    stop = true;
+                    break;
+                }
+                let now = SystemTime::now();
+                if let Some(until) = self.backoff.lock().blocked_until(now) {
+                    report.blocked_until = Some(until);
+                    self.set_state(WorkflowState::BackingOff(rfc3339(until)));
+                    stop = true;
+                    break;
+                }
+                {
+                    let mut throttle = self.throttle.lock();
+                    if let Err(until) = throttle.check(now) {
+                        report.blocked_until = Some(until);
+                        self.set_state(WorkflowState::Throttled(rfc3339(until)));
+                        stop = true;
+                        break;
+                    }
+                    // Reserved now, so files in flight cannot overrun the throttle; taken back
+                    // if the file does not start.
+                    throttle.record(now);
+                }
+                running.push(self.take(cand, now, shutdown));
+            }
+            let Some(taken) = running.next().await else {
+                break;
+            };
+            let now = SystemTime::now();
+            match taken {
+                Ok(Taken::Waiting) => report.waiting += 1,
+                Ok(Taken::Busy) => report.busy += 1,
+                Ok(Taken::Processed) => {}
+                Ok(Taken::Ended { end, recovered }) => {
+                    report.recovered += usize::from(recovered);
+                    match end {
+                        StreamEnd::Done => {
+                            report.done += 1;
+                            self.backoff.lock().success(now);
+                            self.status.lock().files_done += 1;
+                        }
+                        StreamEnd::Failed => {
+                            report.failed += 1;
+                            let delay = self.backoff.lock().failure(now);
+                            tracing::info!(workflow = %self.wf.name, delay = %humantime::format_duration(delay), "backing off after a failure");
+                            self.status.lock().files_failed += 1;
+                            if let Some(until) = self.backoff.lock().blocked_until(now) {
+                                report.blocked_until = Some(until);
+                                self.set_state(WorkflowState::BackingOff(rfc3339(until)));
+                                stop = true;
+                            }
+                        }
+                        StreamEnd::Abandoned => {
+                            report.abandoned += 1;
+                            stop = true;
+                        }
+                    }
+                }
+                Err(e) => {
+                    stop = true;
+                    error.get_or_insert(e);
+                }
+            }
+        }
+        error.map_or(Ok(()), Err)
+    }
+
+    /// One candidate: waits for room (bytes, connection caps), asks the coordinator, and takes
+    /// the file through the workflow if it is this node's to take. `reserved` is the time of
+    /// its throttle reservation.
+    async fn take(
+        &self,
+        cand: Candidate,
+        reserved: SystemTime,
+        shutdown: &CancellationToken,
+    ) -> Result<Taken> {
+        let unreserve = || self.throttle.lock().unrecord(reserved);
+        let _room = self.room(cand.entry.size).await;
+        let request = AcquireRequest {
+            key: self.key(&cand),
+            fingerprint: cand.entry.fingerprint(),
+            size: cand.entry.size,
+            owner: self.owner.clone(),
+            lease: self.lease,
+            reprocessing: self.wf.source.cfg.reprocessing,
+            clearance: self.wf.source.cfg.wait_for_clearance,
+        };
+        let acquired = match self.coord.acquire(&request).await {
+            Ok(a) => a,
+            Err(e) => {
+                unreserve();
+                return Err(e);
+            }
+        };
+        let (end, recovered) = match acquired {
+            Acquire::Acquired(rec) => (
+                self.tracked(self.stream(&cand, &rec, shutdown)).await?,
+                false,
+            ),
+            Acquire::Resume(rec) => (self.tracked(self.resume(&rec, shutdown)).await?, true),
+            other => {
+                unreserve();
+                return Ok(match other {
+                    Acquire::WaitingForClearance => Taken::Waiting,
+                    Acquire::Busy => Taken::Busy,
+                    _ => Taken::Processed,
+                });
+            }
+        };
+        Ok(Taken::Ended { end, recovered })
+    }
+
+    /// Runs a stream, counted in the status's files in flight.
+    async fn tracked(
+        &self,
+        stream: impl std::future::Future<Output = Result<StreamEnd>>,
+    ) -> Result<StreamEnd> {
+        self.status.lock().files_in_flight += 1;
+        let r = stream.await;
+        self.status.lock().files_in_flight -= 1;
+        r
+    }
+
+    /// Waits until a file of `size` bytes fits in the bytes in flight and in the caps of the
+    /// workflow's connections; the room is held as long as the returned value lives.
+    async fn room(&self, size: u64) -> Room {
+        let kib = u32::try_from(size.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.bytes_kib);
+        let bytes = self.bytes.clone().acquire_many_owned(kib).await.ok();
+        let mut connections = Vec::with_capacity(self.wf.connection_slots.len());
+        for slots in &self.wf.connection_slots {
+            connections.push(slots.clone().acquire_owned().await.ok());
+        }
+        Room {
+            _bytes: bytes,
+            _connections: connections,
         }
     }
 

@@ -44,6 +44,18 @@ impl LocalStorage {
     }
 }
 
+/// Whether two paths name the same file (one inode, through hard links).
+async fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (
+        tokio::fs::symlink_metadata(a).await,
+        tokio::fs::symlink_metadata(b).await,
+    ) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 fn entry(path: String, meta: &std::fs::Metadata) -> Entry {
     Entry {
         path,
@@ -154,7 +166,14 @@ impl Storage for LocalStorage {
                     .await
                     .map_err(|e| self.err("moving", from, format!("to '{to}': {e}")))?,
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    return Err(Error::Exists(to.to_string()))
+                    // The link may be this very move's, made by a run that stopped before
+                    // removing the old name: then finish it.
+                    if !same_file(&src, &dst).await {
+                        return Err(Error::Exists(to.to_string()));
+                    }
+                    tokio::fs::remove_file(&src)
+                        .await
+                        .map_err(|e| self.err("moving", from, format!("to '{to}': {e}")))?;
                 }
                 Err(_) => {
                     // No hard links here (another file system kind): look, then rename.

@@ -1,23 +1,24 @@
 //! Source and sink policies on OneDrive through the emulator (HTTPS, real client): every sink
 //! when-exists policy, the done/error when-exists policies, sub-directories with filters,
-//! when-changed reprocessing by content hash, and clearance.
+//! when-changed reprocessing by content hash, and clearance; files in flight at once, with
+//! several of them taking the same output and done names.
 
 use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use graphlink_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use graphlink_runtime::coordinator::{Filter, Status};
 use graphlink_runtime::model::{AssetId, AssetKind};
 use graphlink_runtime::storage::Storage;
 use graphlink_runtime::{
     GraphStorageFactory, Node, NodeOptions, PollReport, Project, ResolvedConnection, StorageFactory,
 };
+use graphlink_testkit::TestEmulator;
 use tokio_util::sync::CancellationToken;
 
 struct Env {
-    emu: RunningEmulator,
+    emu: TestEmulator,
     tmp: tempfile::TempDir,
 }
 
@@ -25,7 +26,7 @@ impl Env {
     async fn start() -> Self {
         std::env::set_var("GL_POLICY_TEST_SECRET", "emulator-client-secret");
         Self {
-            emu: Emulator::start(EmulatorOptions::default()).await.unwrap(),
+            emu: TestEmulator::start().await,
             tmp: tempfile::tempdir().unwrap(),
         }
     }
@@ -42,7 +43,7 @@ impl Env {
         let dir = self.tmp.path().join(format!("p{n}"));
         std::fs::create_dir_all(&dir).unwrap();
         let connection =
-            common::emulator_connection("emu", &self.emu, "${env:GL_POLICY_TEST_SECRET}");
+            common::emulator_connection("emu", &self.emu.emu, "${env:GL_POLICY_TEST_SECRET}");
         let text = format!(
             r#"
 {connection}
@@ -366,4 +367,64 @@ async fn subdirectories_filters_when_changed_and_clearance_on_onedrive() {
         recs[0].fingerprint.starts_with("hash:"),
         "Graph files are identified by their hash"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_in_flight_at_once_keep_the_policy_when_outputs_collide() {
+    let env = Env::start().await;
+    let n = 40;
+    // Every input has the same output name: the counter policy must give each its own name,
+    // however the streams interleave.
+    let p = env.project(
+        n,
+        "",
+        &format!("done = \"t{n}/done\""),
+        "file_name = \"same.txt\"\nwhen_exists = \"counter\"",
+        "files_in_flight = 6",
+    );
+    let (src, dst) = env.storages(&p).await;
+    let files = 12;
+    for i in 0..files {
+        put(
+            src.as_ref(),
+            &format!("t{n}/in/f{i:02}.txt"),
+            format!("content {i}").as_bytes(),
+        )
+        .await;
+    }
+    // Each request waits a little, so that files overlap for the emulator to see.
+    env.emu
+        .faults(serde_json::json!({
+            "path": "^/v1\\.0/",
+            "fault": {"kind": "latency", "ms": 40},
+        }))
+        .await;
+    let node = env.node(&p, n).await;
+    let report = idle(&node).await;
+    assert_eq!(
+        (report.done, report.failed),
+        (files, 0),
+        "{report:?}: {:?}",
+        node.status().workflows[0].last_error
+    );
+    let most = env.emu.counters().await["max_in_flight"].as_u64().unwrap();
+    assert!(most >= 4, "at most {most} requests were served at once");
+
+    let out = names(dst.as_ref(), &format!("t{n}/out")).await;
+    assert_eq!(out.len(), files, "{out:?}");
+    let mut contents = Vec::new();
+    for name in &out {
+        contents
+            .push(String::from_utf8(get(dst.as_ref(), &format!("t{n}/out/{name}")).await).unwrap());
+    }
+    contents.sort();
+    let mut expected: Vec<String> = (0..files).map(|i| format!("content {i}")).collect();
+    expected.sort();
+    assert_eq!(
+        contents, expected,
+        "every input delivered once, none overwritten"
+    );
+    let done = names(src.as_ref(), &format!("t{n}/done")).await;
+    assert_eq!(done.len(), files, "{done:?}");
+    assert!(names(src.as_ref(), &format!("t{n}/in")).await.is_empty());
 }

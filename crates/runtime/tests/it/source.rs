@@ -106,11 +106,14 @@ async fn ordering_and_notifications() {
         let fx = Fixture::new();
         fx.project_file(
             "p.toml",
+            // A strict order of completion needs one file at a time (with more in flight,
+            // the order says which files start first).
             &with_notifications(&basic_project(
                 &format!("order = \"{order}\""),
                 "done = \"done\"",
                 "",
-            )),
+            ))
+            .replace("sink = \"out\"\n", "sink = \"out\"\nfiles_in_flight = 1\n"),
         );
         fx.put_aged("in/a", b"1", Duration::from_secs(10));
         fx.put_aged("in/b", b"22", Duration::from_secs(30));
@@ -487,7 +490,8 @@ async fn failure_backoff_blocks_new_streams_then_resets_after_successes() {
     )
     .replace(
         "sink = \"out\"\n",
-        "sink = \"out\"\ncommand = [\"sh\", \"-c\", \"if grep -q bad; then exit 1; fi; cat\"]\n",
+        // One file at a time: with more in flight, those already started finish too.
+        "sink = \"out\"\nfiles_in_flight = 1\ncommand = [\"sh\", \"-c\", \"if grep -q bad; then exit 1; fi; cat\"]\n",
     );
     // The backoff table must come after the folder table keys of [source.in]: move it to the end.
     let (head, backoff) = text.split_once("[source.in.backoff]").unwrap();
