@@ -218,12 +218,7 @@ impl DriveClient {
                 });
             }
         }
-        let expected = meta
-            .file
-            .as_ref()
-            .and_then(|f| f.hashes.as_ref())
-            .and_then(|h| h.quick_xor_hash.as_deref());
-        if let Some(expected) = expected {
+        if let Some(expected) = meta.quick_xor_hash() {
             let actual = t.hasher.finish_base64();
             if !same_hash(expected, &actual) {
                 return Err(Error::Integrity {

@@ -445,20 +445,11 @@ impl DriveClient {
 
 fn matches_source(item: &DriveItem, source: &Source<'_>) -> bool {
     let size_ok = item.size == Some(source.size);
-    let hash_ok = match (remote_hash(item), source.hash()) {
+    let hash_ok = match (item.quick_xor_hash(), source.hash()) {
         (Some(remote), Some(local)) => same_hash(remote, &local),
         _ => false,
     };
     size_ok && hash_ok
-}
-
-fn remote_hash(item: &DriveItem) -> Option<&str> {
-    item.file
-        .as_ref()?
-        .hashes
-        .as_ref()?
-        .quick_xor_hash
-        .as_deref()
 }
 
 /// Checks the returned item against what was sent.
@@ -471,7 +462,7 @@ fn verify(item: &DriveItem, source: &Source<'_>, target: &ItemRef) -> Result<()>
             });
         }
     }
-    if let (Some(remote), Some(local)) = (remote_hash(item), source.hash()) {
+    if let (Some(remote), Some(local)) = (item.quick_xor_hash(), source.hash()) {
         if !same_hash(remote, &local) {
             return Err(Error::Integrity {
                 what: target.describe(),

@@ -94,6 +94,18 @@ impl PartialEq for DownloadUrl {
     }
 }
 
+impl DriveItem {
+    /// A file's quickXorHash (base64), when Graph gave one.
+    pub fn quick_xor_hash(&self) -> Option<&str> {
+        self.file
+            .as_ref()?
+            .hashes
+            .as_ref()?
+            .quick_xor_hash
+            .as_deref()
+    }
+}
+
 /// Times set by the client that wrote the file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -224,27 +224,11 @@ impl Node {
                 }
                 None => None,
             };
-            let mut connections: Vec<&str> =
-                [source.storage.connection(), sink.storage.connection()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-            connections.sort_unstable();
-            connections.dedup();
-            let connection_slots = connections
-                .into_iter()
-                .map(|name| {
-                    let cap = project
-                        .connection(name)
-                        .map_or(crate::model::DEFAULT_CONNECTION_FILES_IN_FLIGHT, |c| {
-                            c.files_in_flight.max(1)
-                        });
-                    slots
-                        .entry(name.to_string())
-                        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(cap as usize)))
-                        .clone()
-                })
-                .collect();
+            let connection_slots = connection_slots(
+                project,
+                &mut slots,
+                [source.storage.connection(), sink.storage.connection()],
+            );
             let wf = WorkflowRt {
                 name: id.name.clone(),
                 files_in_flight: w.files_in_flight.max(1) as usize,
@@ -557,4 +541,31 @@ fn lock_state_dir(state_dir: &Path) -> Result<std::fs::File> {
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking", &path, e)),
     }
+}
+
+/// The caps of files in flight of the connections `names` (one semaphore per connection,
+/// shared through `slots` by every workflow of the node), sorted by name and without
+/// repeats, so two workflows never wait for each other's slots in opposite orders.
+fn connection_slots<'a>(
+    project: &Project,
+    slots: &mut BTreeMap<String, Arc<tokio::sync::Semaphore>>,
+    names: impl IntoIterator<Item = Option<&'a str>>,
+) -> Vec<Arc<tokio::sync::Semaphore>> {
+    let mut names: Vec<&str> = names.into_iter().flatten().collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let cap = project
+                .connection(name)
+                .map_or(crate::model::DEFAULT_CONNECTION_FILES_IN_FLIGHT, |c| {
+                    c.files_in_flight.max(1)
+                });
+            slots
+                .entry(name.to_string())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(cap as usize)))
+                .clone()
+        })
+        .collect()
 }

@@ -86,7 +86,8 @@ impl Runner {
                 format!("output '{p}' already exists (when_exists = rollback)")
             }
             Error::Exists(p) => format!(
-                "output '{p}' was still taken after {SET_ASIDE_ATTEMPTS} attempts to set the existing file aside"
+                "output '{p}' was still taken after {SET_ASIDE_ATTEMPTS} attempts to set the existing file aside \
+                 (files in flight kept taking the name: make the output names unique, or lower files_in_flight)"
             ),
             other => other.to_string(),
         }

@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use graphlink_graph::quickxorhash::{same_hash, QuickXorHash};
+use graphlink_graph::wire::{FileFacet, Hashes};
 use graphlink_graph::{
     ConflictBehavior, DeltaCursor, DeltaEvent, DeltaStart, DriveClient, DriveItem, ItemRef,
     NoProgress, UploadOptions,
@@ -365,37 +366,56 @@ impl GraphStorage {
     }
 
     /// Spools `data` to a local temporary file (so an upload can resume any fragment, whatever
-    /// the source) and hashes it; returns the file, its size and its quickXorHash.
+    /// the source); returns the file and its size.
     async fn spool(
         &self,
         path: &str,
         data: &mut (dyn AsyncRead + Send + Unpin),
-    ) -> Result<(tempfile::NamedTempFile, u64, String)> {
+    ) -> Result<(tempfile::NamedTempFile, u64)> {
         let spool = tempfile::NamedTempFile::new().map_err(|e| self.err("spooling", path, e))?;
         let mut file = tokio::fs::File::create(spool.path())
             .await
             .map_err(|e| self.err("spooling", path, e))?;
+        let n = tokio::io::copy(data, &mut file)
+            .await
+            .map_err(|e| self.err("reading the stream for", path, e))?;
+        file.flush()
+            .await
+            .map_err(|e| self.err("spooling", path, e))?;
+        Ok((spool, n))
+    }
+
+    /// Whether the file at `norm` holds exactly the spooled content (size, then quickXorHash;
+    /// the spool is hashed only when the sizes agree).
+    async fn holds(&self, norm: &str, spool: &std::path::Path, size: u64) -> Result<bool> {
+        let existing = self
+            .drive
+            .try_get(&self.item(norm)?)
+            .await
+            .map_err(|e| self.err("uploading", norm, e))?;
+        let Some(remote) = existing
+            .as_ref()
+            .filter(|i| i.size == Some(size))
+            .and_then(DriveItem::quick_xor_hash)
+        else {
+            return Ok(false);
+        };
+        let mut file = tokio::fs::File::open(spool)
+            .await
+            .map_err(|e| self.err("spooling", norm, e))?;
         let mut hasher = QuickXorHash::new();
         let mut buf = vec![0u8; 256 * 1024];
-        let mut n = 0u64;
         loop {
-            let got = data
+            let got = file
                 .read(&mut buf)
                 .await
-                .map_err(|e| self.err("reading the stream for", path, e))?;
+                .map_err(|e| self.err("spooling", norm, e))?;
             if got == 0 {
                 break;
             }
             hasher.update(&buf[..got]);
-            file.write_all(&buf[..got])
-                .await
-                .map_err(|e| self.err("spooling", path, e))?;
-            n += got as u64;
         }
-        file.flush()
-            .await
-            .map_err(|e| self.err("spooling", path, e))?;
-        Ok((spool, n, hasher.finish_base64()))
+        Ok(same_hash(remote, &hasher.finish_base64()))
     }
 
     /// Uploads a spooled file as `norm` with `conflict`, into its parent by id when known. A
@@ -408,31 +428,25 @@ impl GraphStorage {
     ) -> graphlink_graph::Result<DriveItem> {
         let dir = parent(norm);
         let options = UploadOptions { conflict };
-        let cached = self.folder_known(dir);
-        let first = self
-            .drive
-            .upload_file(
-                &self.folder_ref(dir),
-                file_name(norm),
-                spool,
-                &options,
-                &NoProgress,
-            )
-            .await;
-        match first {
-            Err(e) if cached && e.is_not_found() => {
-                self.forget_folders(dir);
-                self.drive
-                    .upload_file(
-                        &self.folder_ref(dir),
-                        file_name(norm),
-                        spool,
-                        &options,
-                        &NoProgress,
-                    )
-                    .await
+        let mut by_cached_id = self.folder_known(dir);
+        loop {
+            let r = self
+                .drive
+                .upload_file(
+                    &self.folder_ref(dir),
+                    file_name(norm),
+                    spool,
+                    &options,
+                    &NoProgress,
+                )
+                .await;
+            match r {
+                Err(e) if by_cached_id && e.is_not_found() => {
+                    self.forget_folders(dir);
+                    by_cached_id = false;
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 }
@@ -518,13 +532,19 @@ impl Storage for GraphStorage {
         };
         // What the listing said is all a download needs: `/content` by id (its redirect to the
         // download URL is not a Graph request), checked against the listed size and hash.
-        let meta: DriveItem = serde_json::from_value(serde_json::json!({
-            "id": id,
-            "name": entry.name(),
-            "size": entry.size,
-            "file": { "hashes": { "quickXorHash": entry.quick_xor_hash } },
-        }))
-        .map_err(|e| self.err("opening", &entry.path, e))?;
+        let meta = DriveItem {
+            id: id.clone(),
+            name: Some(entry.name().to_string()),
+            size: Some(entry.size),
+            file: Some(FileFacet {
+                hashes: Some(Hashes {
+                    quick_xor_hash: entry.quick_xor_hash.clone(),
+                    ..Hashes::default()
+                }),
+                ..FileFacet::default()
+            }),
+            ..DriveItem::default()
+        };
         Ok(self.stream_item(meta))
     }
 
@@ -534,7 +554,7 @@ impl Storage for GraphStorage {
 
     async fn write(&self, path: &str, data: &mut (dyn AsyncRead + Send + Unpin)) -> Result<u64> {
         let norm = normalize(path).map_err(|m| self.err("writing", path, m))?;
-        let (spool, n, _) = self.spool(path, data).await?;
+        let (spool, n) = self.spool(path, data).await?;
         self.upload(&norm, spool.path(), ConflictBehavior::Replace)
             .await
             .map_err(|e| self.err("uploading", path, e))?;
@@ -548,7 +568,7 @@ impl Storage for GraphStorage {
         data: &mut (dyn AsyncRead + Send + Unpin),
     ) -> Result<u64> {
         let norm = normalize(path).map_err(|m| self.err("writing", path, m))?;
-        let (spool, n, hash) = self.spool(path, data).await?;
+        let (spool, n) = self.spool(path, data).await?;
         match self
             .upload(&norm, spool.path(), ConflictBehavior::Fail)
             .await
@@ -557,28 +577,12 @@ impl Storage for GraphStorage {
                 self.touched(&norm, true);
                 Ok(n)
             }
-            Err(e) if e.is_conflict() => {
-                // The name is taken. By this very content (an upload whose answer was lost, or a
-                // run that stopped before recording it), the write is done; else it exists.
-                let existing = self
-                    .drive
-                    .try_get(&self.item(&norm)?)
-                    .await
-                    .map_err(|e| self.err("uploading", path, e))?;
-                let same = existing.as_ref().is_some_and(|i| {
-                    i.size == Some(n)
-                        && i.file
-                            .as_ref()
-                            .and_then(|f| f.hashes.as_ref())
-                            .and_then(|h| h.quick_xor_hash.as_deref())
-                            .is_some_and(|h| same_hash(h, &hash))
-                });
-                if same {
-                    Ok(n)
-                } else {
-                    Err(Error::Exists(path.to_string()))
-                }
-            }
+            // The name is taken. By this very content (an upload whose answer was lost, or a
+            // run that stopped before recording it), the write is done; else it exists.
+            Err(e) if e.is_conflict() => match self.holds(&norm, spool.path(), n).await? {
+                true => Ok(n),
+                false => Err(Error::Exists(path.to_string())),
+            },
             Err(e) => Err(self.err("uploading", path, e)),
         }
     }

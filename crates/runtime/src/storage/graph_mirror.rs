@@ -33,11 +33,7 @@ struct FileData {
 
 impl FileData {
     fn of(item: &DriveItem) -> Self {
-        let quick_xor = item
-            .file
-            .as_ref()
-            .and_then(|f| f.hashes.as_ref())
-            .and_then(|h| h.quick_xor_hash.clone());
+        let quick_xor = item.quick_xor_hash().map(str::to_string);
         let hash = quick_xor.clone().or_else(|| item.c_tag.clone());
         Self {
             size: item.size.unwrap_or(0),
